@@ -41,3 +41,4 @@ class PipelineStep:
     coords: np.ndarray  # (N, 3) float32, data space (low-res points first in the upsample stage)
     colors: np.ndarray  # (N, 3) float32 in [0, 1]
     final: bool = False  # True for the last record of the stage
+    notices: tuple[str, ...] = ()  # things the user should know (ignored words...), first step

@@ -1,0 +1,90 @@
+"""The request-level pipeline: validation, streaming previews, seeds, cancellation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.errors import GenerationCancelled, ModelNotInstalled, UserInputError
+from engine.pipeline import TINY_RANDOM_MODEL, check_request, generate, run
+from engine.requests import GenerationRequest
+
+
+def _req(**kw):
+    base = dict(prompt="a red cube", model=TINY_RANDOM_MODEL, steps=3, seed=5)
+    base.update(kw)
+    return GenerationRequest(**base)
+
+
+def test_steps_stream_previews_and_final_cloud_has_4096_points():
+    gen = run(_req())
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            cloud = stop.value
+            break
+    assert [(s.stage, s.step, s.final) for s in steps[:4]] == [
+        ("base", 1, False),
+        ("base", 2, False),
+        ("base", 3, False),
+        ("base", 3, True),
+    ]
+    assert steps[0].coords.shape == (256, 3) and steps[-1].coords.shape == (1024, 3)
+    assert steps[-1].stage == "upsample" and steps[-1].n_stages == 2
+    assert len(cloud) == 1024 and cloud.colors.shape == (1024, 3)
+    assert np.array_equal(cloud.coords, steps[-1].coords)
+    # previews change from step to step (the preview is live, not a copy of the first)
+    assert not np.allclose(steps[0].coords, steps[2].coords)
+    assert cloud.meta["prompt"] == "a red cube" and cloud.meta["seed"] == 5
+
+
+def test_same_seed_same_cloud_other_seed_other_cloud():
+    a, b, c = generate(_req()), generate(_req()), generate(_req(seed=6))
+    assert np.array_equal(a.coords, b.coords)
+    assert not np.allclose(a.coords, c.coords)
+
+
+def test_cancel_raises_between_model_calls():
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    with pytest.raises(GenerationCancelled):
+        generate(_req(steps=20), should_cancel=cancel)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"prompt": "   "}, "Type a prompt"),
+        ({"model": "base2B"}, "Unknown model"),
+        ({"steps": 0}, "Steps must be"),
+        ({"guidance": -1.0}, "Guidance must be"),
+        ({"sampler": "magic"}, "Unknown sampler"),
+        ({"device": "tpu"}, "Unknown device"),
+        ({"model": "base40M", "image": None}, "choose a picture"),
+    ],
+)
+def test_bad_requests_get_clear_messages(kw, match):
+    with pytest.raises(UserInputError, match=match):
+        check_request(_req(**kw))
+
+
+def test_long_prompt_is_cut_with_a_warning(caplog):
+    req = check_request(_req(prompt="cube " * 1000))
+    assert len(req.prompt) == 1000
+    assert "cut" in caplog.text
+
+
+def test_missing_official_models_are_named(tmp_path, monkeypatch):
+    from engine.checkpoints import default_store
+
+    store = default_store(tmp_path / "store")
+    with pytest.raises(ModelNotInstalled) as info:
+        generate(_req(model="base40M-textvec"), store=store)
+    assert "base40M-textvec" in info.value.names and "upsample" in info.value.names
+    assert "models download" in str(info.value)
