@@ -46,10 +46,20 @@ def load_pickle_weights(path: Path, *, mmap: bool = False) -> dict[str, torch.Te
     """Load a .pt/.bin with torch's weights-only unpickler: code in the file is refused, not run."""
     path = Path(path)
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read {path}: {exc}") from exc
+    if magic != b"PK\x03\x04" and magic[:1] != b"\x80":  # torch zip, or a legacy pickle
+        raise CheckpointError(
+            f"{path.name} is not a PyTorch weights file (damaged, incomplete, or a web page "
+            "saved in its place)."
+        )
+    try:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights only" in str(exc).lower() or "weights_only" in str(exc).lower():
+        if any(w in str(exc) for w in ("Unsupported global", "GLOBAL", "REDUCE", "BUILD")):
             raise CheckpointError(
                 f"Refused {path.name}: it contains objects or code other than tensors, so it was "
                 "not loaded (only plain weight files are accepted)."
