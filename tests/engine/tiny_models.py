@@ -1,0 +1,153 @@
+"""Tiny randomly initialised CLIP and text-to-image models, built in code (no downloads)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+
+def tiny_clip_config(*, width: int = 32, patch_size: int = 14, layers: int = 2) -> dict:
+    """open_clip config with ViT-L/14's structure (QuickGELU, 224 px) but tiny widths."""
+    return {
+        "embed_dim": 16,
+        "quick_gelu": True,
+        "vision_cfg": {
+            "image_size": 224,
+            "layers": layers,
+            "width": width,
+            "head_width": 16,
+            "patch_size": patch_size,
+        },
+        # The stock CLIP BPE tokenizer is used, so the vocabulary must stay full size.
+        "text_cfg": {
+            "context_length": 77,
+            "vocab_size": 49408,
+            "width": 16,
+            "heads": 2,
+            "layers": 1,
+        },
+    }
+
+
+def tiny_open_clip(
+    seed: int = 0, *, width: int = 32, patch_size: int = 14, layers: int = 2
+) -> torch.nn.Module:
+    """A random open_clip CLIP; its grid embedding is [B, width, (224 // patch_size) ** 2]."""
+    import open_clip
+    from open_clip.factory import _MODEL_CONFIGS
+
+    name = f"pointe-studio-tiny-clip-w{width}-p{patch_size}-l{layers}"
+    # open_clip's public add_model_config reads JSON files; registering the dict directly keeps
+    # the test free of temporary files.
+    _MODEL_CONFIGS.setdefault(
+        name, tiny_clip_config(width=width, patch_size=patch_size, layers=layers)
+    )
+    model = open_clip.create_model(name, pretrained=None)
+    # open_clip initialises some tensors to constants (zero biases, unit LayerNorms); re-draw
+    # every parameter so a test that mixes up tokens or layers sees different numbers.
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for pname, param in model.named_parameters():
+            noise = torch.randn(param.shape, generator=gen) * 0.05
+            is_ln_scale = ".ln_" in f".{pname}" and pname.endswith("weight")
+            param.copy_(noise + (1.0 if is_ln_scale else 0.0))
+    return model.eval()
+
+
+def _byte_chars() -> list[str]:
+    """GPT-2/CLIP's reversible byte -> printable character table, in CLIP's order."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
+    keep += range(ord("®"), ord("ÿ") + 1)
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return [chars[b] for b in keep] + [chars[b] for b in range(256) if b not in keep]
+
+
+def _write_tiny_tokenizer(folder: Path) -> None:
+    """A byte-level CLIP BPE vocabulary with no merges: every character is its own token."""
+    chars = _byte_chars()
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": i + len(chars) for i, c in enumerate(chars)})
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+
+
+def tiny_sd_pipeline(folder: Path, *, seed: int = 0) -> Path:
+    """Save a tiny random StableDiffusionPipeline (64x64 images) to `folder` and return it."""
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(seed)
+    tok_dir = folder.parent / (folder.name + "-tokenizer-src")
+    _write_tiny_tokenizer(tok_dir)
+    # from_pretrained reads vocab.json + merges.txt under transformers 4 and 5 alike.
+    tokenizer = CLIPTokenizer.from_pretrained(tok_dir, model_max_length=77)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            hidden_size=16,
+            intermediate_size=32,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=77,
+        )
+    )
+    unet = UNet2DConditionModel(
+        sample_size=16,  # 64 px images / the VAE's factor of 4
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=16,
+        attention_head_dim=4,
+        norm_num_groups=4,
+    )
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(4, 8, 8),
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=64,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        timestep_spacing="trailing",
+        steps_offset=1,
+    )
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
