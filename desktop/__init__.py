@@ -1,0 +1,1 @@
+"""Point-E Studio's desktop app (PySide6 + pyvistaqt): shows state, forwards intent."""

@@ -1,0 +1,1 @@
+"""Widgets of the main window: side panel, prompt box, drop zone, gallery, log, progress."""

@@ -1,0 +1,272 @@
+"""Side panel: mode, prompt, picture, model and generation settings; builds the request."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.availability import MODE_MODELS, MODES, Availability
+from desktop.widgets.image_drop import ImageDropZone
+from desktop.widgets.prompt_box import PromptBox
+from engine.requests import GenerationRequest
+
+RESOURCES_ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
+SAMPLERS = {"heun": "Heun (default)", "dpm": "DPM-Solver", "euler_ancestral": "Euler ancestral"}
+MAX_SEED = 2**31 - 1
+GUIDANCE_DEFAULT = -0.5  # the spin box's minimum, shown as "model default"
+
+
+class SidePanel(QWidget):
+    generateRequested = Signal()
+    cancelRequested = Signal()
+    modelsRequested = Signal(list)  # names to get
+    modeChanged = Signal(str)
+
+    def __init__(self, paste_dir: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.availability = Availability()
+        layout = QVBoxLayout(self)
+
+        # mode: all three shown; a missing model gets a one-click route to the Models dialog
+        mode_box = QGroupBox("What to make")
+        mode_layout = QVBoxLayout(mode_box)
+        self.mode_group = QButtonGroup(self)
+        self.mode_buttons: dict[str, QRadioButton] = {}
+        self.get_buttons: dict[str, QToolButton] = {}
+        for mode, (label, hint) in MODES.items():
+            row = QHBoxLayout()
+            radio = QRadioButton(label)
+            radio.setToolTip(hint)
+            radio.toggled.connect(lambda on, m=mode: on and self._mode_toggled(m))
+            self.mode_group.addButton(radio)
+            self.mode_buttons[mode] = radio
+            get = QToolButton()
+            get.setText("Get models…")
+            get.setObjectName(f"get_{mode}")
+            get.clicked.connect(
+                lambda _=False, m=mode: self.modelsRequested.emit(self.availability.mode_missing(m))
+            )
+            get.setVisible(False)
+            self.get_buttons[mode] = get
+            row.addWidget(radio)
+            row.addStretch(1)
+            row.addWidget(get)
+            mode_layout.addLayout(row)
+        self.mode_hint = QLabel()
+        self.mode_hint.setWordWrap(True)
+        self.mode_hint.setObjectName("hint")
+        mode_layout.addWidget(self.mode_hint)
+        layout.addWidget(mode_box)
+
+        self.prompt = PromptBox(self)
+        self.image = ImageDropZone(paste_dir, self)
+        layout.addWidget(self.prompt)
+        layout.addWidget(self.image)
+
+        # model and settings
+        form_box = QGroupBox("Settings")
+        form = QFormLayout(form_box)
+        self.model = QComboBox()
+        self.model.setObjectName("modelCombo")
+        form.addRow("Model", self.model)
+        seed_row = QHBoxLayout()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed.setToolTip("Same seed + same settings = same result")
+        self.dice = QToolButton()
+        self.dice.setText("Roll")
+        dice_icon = RESOURCES_ICONS / "dice.svg"
+        if dice_icon.is_file():
+            self.dice.setIcon(QIcon(str(dice_icon)))
+            self.dice.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.dice.setToolTip("New random seed")
+        self.dice.clicked.connect(self.roll_seed)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.dice)
+        form.addRow("Seed", seed_row)
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 1000)
+        self.steps.setSpecialValueText("model default")
+        self.steps.setToolTip("Denoising steps per stage: fewer is faster, more is cleaner")
+        form.addRow("Steps", self.steps)
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(GUIDANCE_DEFAULT, 30.0)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setSpecialValueText("model default")
+        self.guidance.setToolTip("How strongly to follow the prompt (0 or 1 = off)")
+        form.addRow("Guidance", self.guidance)
+        self.upsample = QCheckBox("Upsample to 4,096 points")
+        self.upsample.setToolTip("Second stage: 1,024 → 4,096 points (needs the upsampler model)")
+        form.addRow("Points", self.upsample)
+        self.sampler = QComboBox()
+        for key, label in SAMPLERS.items():
+            self.sampler.addItem(label, key)
+        form.addRow("Sampler", self.sampler)
+        self.device = QComboBox()
+        self.device.setToolTip("Where the model runs; CUDA/MPS appear once detected")
+        form.addRow("Device", self.device)
+        self.precision = QComboBox()
+        self.precision.addItem("float32 (exact)", "float32")
+        self.precision.addItem("float16 (GPU, faster)", "float16")
+        form.addRow("Precision", self.precision)
+        self.device.currentIndexChanged.connect(self._device_changed)
+        layout.addWidget(form_box)
+
+        buttons = QHBoxLayout()
+        self.generate = QPushButton("Generate")
+        self.generate.setObjectName("generateButton")
+        self.generate.setToolTip("Generate (Ctrl+Enter)")
+        self.generate.setDefault(True)
+        self.generate.clicked.connect(self.generateRequested)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Cancel (Esc)")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.cancelRequested)
+        buttons.addWidget(self.generate, 2)
+        buttons.addWidget(self.cancel, 1)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+        self.set_devices(("cpu",))
+        self.mode_buttons["text"].setChecked(True)
+
+    # ---- state ------------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        for mode, button in self.mode_buttons.items():
+            if button.isChecked():
+                return mode
+        return "text"
+
+    def set_mode(self, mode: str) -> None:
+        self.mode_buttons.get(mode, self.mode_buttons["text"]).setChecked(True)
+        self._refresh_mode()
+
+    def _mode_toggled(self, mode: str) -> None:
+        self._refresh_mode()
+        self.modeChanged.emit(mode)
+
+    def _refresh_mode(self) -> None:
+        mode = self.mode
+        _label, hint = MODES[mode]
+        missing = self.availability.mode_missing(mode)
+        if missing:
+            hint += " Needs: " + ", ".join(missing) + " (click “Get models…”)."
+        self.mode_hint.setText(hint)
+        self.prompt.setVisible(mode in ("text", "text-image"))
+        self.image.setVisible(mode == "image")
+        current = self.model.currentData()
+        self.model.blockSignals(True)
+        self.model.clear()
+        for name in MODE_MODELS[mode]:
+            ok = self.availability.model_installed(name)
+            text = name + ("" if ok else " (not installed)")
+            if name == "embedded":
+                text = "embedded (small, built in)"
+            self.model.addItem(text, name)
+        index = self.model.findData(current)
+        if index < 0:  # prefer an installed model
+            installed = [
+                i for i, n in enumerate(MODE_MODELS[mode]) if self.availability.model_installed(n)
+            ]
+            index = installed[0] if installed else 0
+        self.model.setCurrentIndex(index)
+        self.model.blockSignals(False)
+
+    def set_availability(self, availability: Availability) -> None:
+        self.availability = availability
+        for mode, get in self.get_buttons.items():
+            missing = availability.mode_missing(mode)
+            get.setVisible(bool(missing))
+            get.setToolTip("Download: " + ", ".join(missing) if missing else "")
+        self.set_devices(availability.devices)
+        self._refresh_mode()
+
+    def set_devices(self, devices: tuple[str, ...]) -> None:
+        current = self.device.currentData() or "cpu"
+        self.device.blockSignals(True)
+        self.device.clear()
+        labels = {"cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)", "mps": "MPS (Apple GPU)"}
+        for dev in devices:
+            self.device.addItem(labels.get(dev, dev), dev)
+        self.device.setCurrentIndex(max(0, self.device.findData(current)))
+        self.device.blockSignals(False)
+        self._device_changed()
+
+    def _device_changed(self, *_args) -> None:
+        gpu = self.device.currentData() in ("cuda", "mps")
+        item = self.precision.model().item(1)
+        item.setEnabled(gpu)
+        if not gpu:
+            self.precision.setCurrentIndex(0)
+
+    def roll_seed(self) -> None:
+        self.seed.setValue(random.randint(0, MAX_SEED))
+
+    def set_running(self, running: bool) -> None:
+        self.generate.setEnabled(not running)
+        self.cancel.setEnabled(running)
+
+    def build_request(self) -> GenerationRequest:
+        """The frozen request for the current inputs; the engine validates the details."""
+        mode = self.mode
+        extra = {"mode": mode}
+        if mode == "text-image":
+            extra["via_image"] = True
+        steps = self.steps.value() or None
+        guidance = self.guidance.value()
+        return GenerationRequest(
+            prompt=self.prompt.text() if mode != "image" else "",
+            image=self.image.path if mode == "image" else None,
+            model=self.model.currentData() or "embedded",
+            upsample=self.upsample.isChecked(),
+            seed=self.seed.value(),
+            steps=steps,
+            guidance=None if guidance <= GUIDANCE_DEFAULT else guidance,
+            sampler=self.sampler.currentData(),
+            device=self.device.currentData() or "cpu",
+            precision=self.precision.currentData(),
+            extra=extra,
+        )
+
+    def input_problem(self) -> str | None:
+        """A message when the inputs cannot make a request (checked before any work starts)."""
+        mode = self.mode
+        if mode in ("text", "text-image") and not self.prompt.text():
+            return "Type a prompt first (e.g. “a red cube”)."
+        if mode == "image" and self.image.path is None:
+            return "Choose a picture first: drop one on the panel, browse, or paste."
+        missing = self.availability.mode_missing(mode)
+        name = self.model.currentData()
+        if name and not self.availability.model_installed(name):
+            missing = sorted({*missing, name})
+        official = name not in ("embedded", "tiny-random")
+        if (
+            official
+            and self.upsample.isChecked()
+            and not self.availability.model_installed("upsample")
+        ):
+            missing = sorted({*missing, "upsample"})
+        if missing:
+            return "Not installed: " + ", ".join(missing) + ". Open Models to get it."
+        return None
