@@ -349,7 +349,7 @@ class ModelsDialog(QDialog):
             self.import_path(path)
 
     # -- shutdown ---------------------------------------------------------------------------
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event) -> None:
         self.shutdown()
         super().closeEvent(event)
 
