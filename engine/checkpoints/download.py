@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import hashlib
 import http.client
 import json
 import logging
 import os
 import re
-import shutil
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import CheckpointError, StudioError
+from engine.checkpoints.files import (
+    Cancel,
+    DownloadCancelled,
+    check_free_space,
+    file_lock,
+    human_size,
+    is_cancelled,
+    sha256_file,
+)
+from engine.errors import CheckpointError
+
+__all__ = [
+    "Cancel",
+    "DownloadCancelled",
+    "DownloadProgress",
+    "Downloader",
+    "check_free_space",
+    "file_lock",
+    "human_size",
+    "is_cancelled",
+    "sha256_file",
+]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "PointeStudio/0.1 (+model downloader)"
-Cancel = threading.Event | Callable[[], bool] | None
-
-
-class DownloadCancelled(StudioError):
-    """The user cancelled a download; the partial file has been removed."""
 
 
 @dataclass(frozen=True)
@@ -64,87 +76,12 @@ class _Restart(_Transient):
     """The partial file was thrown away (remote file changed): retry at once, from zero."""
 
 
-def is_cancelled(cancel: Cancel) -> bool:
-    if cancel is None:
-        return False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set()
-    return bool(cancel())
-
-
 def _sleep(seconds: float, cancel: Cancel) -> None:
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
         if is_cancelled(cancel):
             return
         time.sleep(min(left, 0.05))
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
-@contextlib.contextmanager
-def file_lock(path: Path, what: str) -> Iterator[None]:
-    """An exclusive lock file holding our pid; a lock of a dead process is taken over."""
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            try:
-                pid = int(path.read_text().strip() or "0")
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _pid_alive(pid):
-                raise CheckpointError(
-                    f"{what} is already being downloaded (process {pid}). Wait for it to finish."
-                ) from None
-            path.unlink(missing_ok=True)  # stale: its process is gone
-    else:
-        raise CheckpointError(f"Could not take the download lock {path}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        yield
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def sha256_file(path: Path, cancel: Cancel = None) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            if is_cancelled(cancel):
-                raise DownloadCancelled("Cancelled.")
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def check_free_space(folder: Path, needed: int) -> None:
-    """Refuse to start when the disk cannot take the file (plus what the caller adds)."""
-    free = shutil.disk_usage(folder).free
-    if needed > free:
-        raise CheckpointError(
-            f"Not enough free disk space in {folder}: need {human_size(needed)}, "
-            f"{human_size(free)} free. Free some space or move the model folder in Settings."
-        )
 
 
 def _open_opener() -> urllib.request.OpenerDirector:
@@ -344,6 +281,8 @@ class Downloader:
                 offset = part.stat().st_size
             except (OSError, ValueError, TypeError):
                 self.discard(part)  # a partial whose origin we do not know cannot be trusted
+        if offset and known.total == offset:
+            return  # complete already (stopped between the last byte and the rename)
         need = (known.total or expected_size or 0) - offset + extra_space
         check_free_space(self.partial_dir, max(need, 0))
 

@@ -226,7 +226,8 @@ class ModelStore:
         known = self._manifest()["known_sources"].get(file.filename, {})
         sha = file.sha256 or known.get("sha256")
         size = known.get("size") if sha and not file.sha256 else file.size
-        convert = file.filename.endswith(safeload.PICKLE_SUFFIXES)
+        # Room for the stored copy too: pickles are converted, weights re-saved after checks.
+        convert = file.filename.endswith(safeload.PICKLE_SUFFIXES) or entry.kind in _WEIGHT_KINDS
         path, digest, url = self.downloader.fetch(
             file.filename,
             self.mirrors_for(file),

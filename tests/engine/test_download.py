@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import threading
 from collections import namedtuple
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.checkpoints import download as dl
+from engine.checkpoints import files
 from engine.checkpoints.download import DownloadCancelled, Downloader
 from engine.errors import CheckpointError
 from tests.ckpt_testing import FileServer, ServerState
@@ -40,7 +42,7 @@ def test_interrupted_download_resumes_and_is_identical(tmp_path, server):
         "base_40m.pt", [server.url + "/m/"], progress=events.append
     )
     assert path.read_bytes() == DATA
-    assert digest == dl.hashlib.sha256(DATA).hexdigest()
+    assert digest == hashlib.sha256(DATA).hexdigest()
     assert url == server.url + "/m/base_40m.pt"
     reqs = server.state.requests
     assert [r["status"] for r in reqs] == [200, 206]
@@ -141,7 +143,7 @@ def test_cancel_leaves_no_partial_and_no_lock(tmp_path, server):
 
 def test_free_space_is_checked_before_starting(tmp_path, server, monkeypatch):
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(dl.shutil, "disk_usage", lambda p: usage(10**6, 10**6 - 1000, 1000))
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda p: usage(10**6, 10**6 - 1000, 1000))
     with pytest.raises(CheckpointError, match="Not enough free disk space"):
         downloader(tmp_path).fetch(
             "base_40m.pt", [server.url + "/m/"], expected_size=len(DATA), sha256="a" * 64
@@ -217,3 +219,14 @@ def test_progress_reports_speed_and_time_left(tmp_path, server):
     assert any(e.eta is not None and e.eta > 0 for e in mid)
     assert [e.done for e in events] == sorted(e.done for e in events)
     assert events[-1].done == 1_000_000
+
+
+def test_a_complete_partial_is_not_fetched_again(tmp_path, server):
+    server.state.drop_after["/m/base_40m.pt"] = [len(DATA) - 1000]
+    with pytest.raises(CheckpointError):
+        downloader(tmp_path, retries=0).fetch("base_40m.pt", [server.url + "/m/"])
+    part = tmp_path / ".partial" / "base_40m.pt.part"
+    with open(part, "ab") as f:  # as if the last bytes landed before a crash
+        f.write(DATA[-1000:])
+    path, _, _ = downloader(tmp_path).fetch("base_40m.pt", [server.url + "/m/"])
+    assert path.read_bytes() == DATA and len(server.state.requests) == 1
