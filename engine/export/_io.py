@@ -27,6 +27,16 @@ def _explain(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0o666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write next to the target, then rename: a failed write never leaves a half-written file."""
     path = Path(path)
@@ -35,6 +45,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.chmod(tmp_name, _file_mode(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

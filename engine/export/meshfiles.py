@@ -29,9 +29,9 @@ def encode_obj(mesh: Mesh) -> bytes:
     out = io.StringIO()
     out.write("# Point-E Studio\n")
     if mesh.colors is not None:
-        np.savetxt(out, np.hstack([mesh.verts, mesh.colors]), fmt="v %.7g %.7g %.7g %.4f %.4f %.4f")
+        np.savetxt(out, np.hstack([mesh.verts, mesh.colors]), fmt="v %.9g %.9g %.9g %.4f %.4f %.4f")
     else:
-        np.savetxt(out, mesh.verts, fmt="v %.7g %.7g %.7g")
+        np.savetxt(out, mesh.verts, fmt="v %.9g %.9g %.9g")
     np.savetxt(out, mesh.faces + 1, fmt="f %d %d %d")
     return out.getvalue().encode("ascii")
 

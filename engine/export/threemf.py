@@ -57,7 +57,7 @@ def encode_3mf(mesh: Mesh) -> bytes:
         tri_fmt = '<triangle v1="%d" v2="%d" v3="%d" pid="1" p1="%d" p2="%d" p3="%d"/>'
         tri_table = np.hstack([mesh.faces, index[mesh.faces]])
     parts.append(f'<object id="2" type="model"{obj_attr}>\n<mesh>\n<vertices>\n')
-    parts.append(_rows('<vertex x="%.6g" y="%.6g" z="%.6g"/>', mesh.verts))
+    parts.append(_rows('<vertex x="%.9g" y="%.9g" z="%.9g"/>', mesh.verts))
     parts.append("</vertices>\n<triangles>\n")
     parts.append(_rows(tri_fmt, tri_table))
     parts.append('</triangles>\n</mesh>\n</object>\n</resources>\n<build><item objectid="2"/>')

@@ -24,6 +24,7 @@ from engine.meshing.common import (
     from_trimesh,
     nearest_colors,
     report_for,
+    settle,
 )
 from engine.meshing.printprep import BASES, FITS, PrintReport, prepare_for_print
 from engine.meshing.reconstruct import grid_surface
@@ -86,6 +87,7 @@ def mesh_point_cloud(
         smooth_iterations=smooth_iterations,
         target_faces=target_faces,
     )
+    tm = settle(tm)
     colors = nearest_colors(tm.vertices, pc)
     report = report_for(
         tm, method, components_removed=dropped + more, seconds=time.perf_counter() - start,

@@ -8,7 +8,14 @@ import time
 import numpy as np
 
 from engine.errors import UserInputError
-from engine.meshing.common import MeshReport, from_trimesh, nearest_colors, report_for, to_trimesh
+from engine.meshing.common import (
+    MeshReport,
+    from_trimesh,
+    nearest_colors,
+    report_for,
+    settle,
+    to_trimesh,
+)
 from engine.pointcloud import Mesh, PointCloud
 
 log = logging.getLogger(__name__)
@@ -128,6 +135,7 @@ def clean_mesh(
         smooth_iterations=smooth_iterations,
         target_faces=target_faces,
     )
+    tm = settle(tm)
     cols = None
     if mesh.colors is not None:
         cols = nearest_colors(np.asarray(tm.vertices), PointCloud(mesh.verts, mesh.colors))

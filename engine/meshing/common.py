@@ -92,3 +92,12 @@ def report_for(tm, method: str, **extra) -> MeshReport:
         n_faces=len(tm.faces),
         **extra,
     )
+
+
+def settle(tm):
+    """Round vertices to float32 (what Mesh and the files hold) and re-merge, so the reported
+    watertightness is that of the saved mesh; near-duplicate vertices collapse here, not later."""
+    import trimesh
+
+    verts = np.asarray(tm.vertices, dtype=np.float32).astype(np.float64)
+    return trimesh.Trimesh(verts, np.asarray(tm.faces), process=True, validate=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import UserInputError
-from engine.meshing.common import from_trimesh, nearest_colors, to_trimesh
+from engine.meshing.common import from_trimesh, nearest_colors, settle, to_trimesh
 from engine.meshing.flatbase import cut_and_cap
 from engine.pointcloud import Mesh, PointCloud
 
@@ -126,6 +126,7 @@ def prepare_for_print(
         verts, faces = cut_and_cap(tm.vertices, tm.faces, base_depth_mm)
         tm = trimesh.Trimesh(verts, faces, process=True)
         fit_to_size()  # back to the exact size; the cut depth scales by a hair
+    tm = settle(tm)
     if not tm.is_watertight:
         warnings.append("The mesh is not watertight; the slicer may need to repair it.")
     bottom = (np.abs(tm.triangles[:, :, 2]).max(axis=1) < 1e-6 * size_mm) & (
