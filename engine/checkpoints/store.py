@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -100,7 +101,10 @@ class ModelStore:
         record = self._manifest()["models"].get(name)
         if not entry.files or not record:
             return False
-        return all((self.model_dir(name) / f["stored"]).is_file() for f in record["files"])
+        served = {f["served"] for f in record["files"]}
+        return all(f.filename in served for f in entry.files) and all(
+            (self.model_dir(name) / f["stored"]).is_file() for f in record["files"]
+        )
 
     def installed_names(self) -> list[str]:
         return [e.name for e in all_entries() if self.is_installed(e.name)]
@@ -151,6 +155,7 @@ class ModelStore:
         self.partial_dir.mkdir(parents=True, exist_ok=True)
         is_weights = file is entry.files[0] and entry.kind in _WEIGHT_KINDS
         convert = source.suffix in safeload.PICKLE_SUFFIXES
+        state_dict = None
         if is_weights or convert:
             state_dict = safeload.load_weights(source)
             if is_weights:
@@ -160,19 +165,28 @@ class ModelStore:
                     file_label=source.name,
                     overrides=self.overrides_for(name),
                 )
+        created = not dest.parent.exists()
+        try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            safeload.save_safetensors(
-                state_dict, dest, {"model": name, "source": file.filename}, tmp_dir=self.partial_dir
-            )
-            del state_dict
-        else:
-            tmp = self.partial_dir / (dest.name + ".tmp")
-            try:
-                shutil.copyfile(source, tmp)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
+            if state_dict is not None:
+                meta = {"model": name, "source": file.filename}
+                safeload.save_safetensors(state_dict, dest, meta, tmp_dir=self.partial_dir)
+            else:
+                tmp = self.partial_dir / (dest.name + ".tmp")
+                try:
+                    shutil.copyfile(source, tmp)
+                    os.replace(tmp, dest)
+                finally:
+                    tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            if created:
+                shutil.rmtree(dest.parent, ignore_errors=True)
+            full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+            raise CheckpointError(
+                f"Could not save {name} into {self.root}: "
+                + ("the disk is full. Free some space and try again." if full else str(exc))
+            ) from exc
+        del state_dict
         digest = sha256_file(dest)
         size = dest.stat().st_size
         src_sha = source_sha256 or sha256_file(source)

@@ -181,3 +181,16 @@ def test_clip_vit_l14_is_recognised_from_open_clip_keys():
     assert structure.recognise(shapes) == ["clip-vit-l-14"]
     shapes.pop("visual.proj")
     assert structure.recognise(shapes) == []
+
+
+def test_disk_full_while_converting_leaves_nothing(store, server, weights, monkeypatch):
+    import errno
+
+    import safetensors.torch
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full)
+    _refused(store, server, pt_bytes(weights["base40M"]), "the disk is full")
+    assert not (store.root / "base40M").exists()
