@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import trimesh
@@ -159,3 +161,27 @@ def test_bad_print_settings(kwargs, match) -> None:
     box = trimesh.creation.box()
     with pytest.raises(UserInputError, match=match):
         prepare_for_print(Mesh(box.vertices, box.faces), **kwargs)
+
+
+def test_mesher_does_not_care_about_units(examples_dir) -> None:
+    pc = export.load(examples_dir / "pc_cube_stack.npz")
+    small, _ = mesh_point_cloud(pc, grid=48)
+    big, report = mesh_point_cloud(PointCloud(pc.coords * 100 + 7, pc.colors), grid=48)
+    assert report.watertight and len(big.faces) == len(small.faces)
+    np.testing.assert_allclose(big.verts, small.verts * 100 + 7, atol=1e-2)
+
+
+def test_engine_export_and_meshing_never_import_gui_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, engine.export, engine.meshing;"
+        "bad = [m for m in ('pyvista', 'vtk', 'PySide6', 'desktop') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
