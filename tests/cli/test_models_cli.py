@@ -81,8 +81,6 @@ def test_clear_errors(env, capsys, tmp_path):
     err = capsys.readouterr().err
     assert "\nerror: Refused sdf.pt" in err and "Traceback" not in err
     assert not marker.exists()
-    assert run_cli(["models", "download", "text2image"]) == 1
-    assert "cannot be downloaded yet" in capsys.readouterr().err
     assert run_cli(["models", "import", str(tmp_path / "nowhere")]) == 1
     assert "does not exist" in capsys.readouterr().err
 

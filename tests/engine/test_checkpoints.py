@@ -194,3 +194,45 @@ def test_disk_full_while_converting_leaves_nothing(store, server, weights, monke
     monkeypatch.setattr(safetensors.torch, "save_file", full)
     _refused(store, server, pt_bytes(weights["base40M"]), "the disk is full")
     assert not (store.root / "base40M").exists()
+
+
+def test_multi_file_folder_model_is_installed_as_a_folder(store, server, monkeypatch, tmp_path):
+    """How a registered text-to-image model (diffusers folder layout) is fetched and stored."""
+    from engine.checkpoints import ModelEntry, ModelFile, catalog
+    from engine.checkpoints.safeload import save_safetensors
+
+    monkeypatch.setattr(catalog, "_registry", dict(catalog._registry))
+    save_safetensors({"w": torch.arange(6.0)}, tmp_path / "unet.safetensors")
+    served = {
+        "unet/diffusion_pytorch_model.safetensors": (tmp_path / "unet.safetensors").read_bytes(),
+        "unet/config.json": b'{"sample_size": 64}',
+        "text_encoder/pytorch_model.bin": pt_bytes({"emb": torch.ones(2, 3)}),
+    }
+    for name, body in served.items():
+        server.state.files["/m/" + name] = body
+    files = tuple(ModelFile(filename=n, size=len(b), mirrors=()) for n, b in served.items())
+    catalog.register_model(
+        ModelEntry(
+            name="t2i-test",
+            kind="text2image",
+            files=files,
+            purpose="test",
+            licence="test",
+            params=1,
+            vram_hint="-",
+        )
+    )
+    assert store.download(["t2i-test"]) == ["t2i-test"]
+    folder = store.model_dir("t2i-test")
+    assert (folder / "unet/config.json").read_bytes() == served["unet/config.json"]
+    assert (folder / "unet/diffusion_pytorch_model.safetensors").read_bytes() == served[
+        "unet/diffusion_pytorch_model.safetensors"
+    ]
+    assert not (folder / "text_encoder/pytorch_model.bin").exists()  # pickles are converted
+    from safetensors.torch import load_file
+
+    converted = load_file(str(folder / "text_encoder/pytorch_model.safetensors"))
+    assert torch.equal(converted["emb"], torch.ones(2, 3))
+    assert store.is_installed("t2i-test") and store.verify(["t2i-test"])[0].ok
+    (folder / "unet/config.json").unlink()
+    assert not store.is_installed("t2i-test")

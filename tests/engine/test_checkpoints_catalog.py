@@ -18,6 +18,7 @@ from engine.checkpoints import (
     register_model,
     set_models_dir,
 )
+from engine.errors import CheckpointError
 
 
 def test_catalogue_has_the_official_files_and_clip():
@@ -39,10 +40,14 @@ def test_catalogue_has_the_official_files_and_clip():
         assert entry.purpose and entry.licence and entry.vram_hint
 
 
-def test_text2image_placeholder_until_registered(monkeypatch):
-    monkeypatch.setattr(catalog, "_registry", dict(catalog._registry))
+def test_text2image_placeholder_until_registered(monkeypatch, tmp_path):
+    builtin = {e.name: e for e in catalog._BUILTIN}
+    monkeypatch.setattr(catalog, "_registry", builtin)
+    monkeypatch.setattr(catalog, "_plugins_loaded", True)  # as if no plugin module existed
     placeholder = [e for e in all_entries() if e.kind == "text2image"]
     assert len(placeholder) == 1 and placeholder[0].placeholder
+    with pytest.raises(CheckpointError, match="cannot be downloaded yet"):
+        default_store(tmp_path).download([placeholder[0].name])
     real = ModelEntry(
         name="tiny-t2i",
         kind="text2image",
@@ -87,3 +92,12 @@ def test_store_location_env_settings_never_cwd(tmp_path, monkeypatch):
     assert default_store().root == tmp_path / "big-disk"
     set_models_dir(None)
     assert default_store().root == tmp_path / "home" / "models"
+
+
+def test_plugin_entries_are_loaded_lazily(monkeypatch):
+    """engine.text2image.catalog (when present) replaces the placeholder with a real entry."""
+    pytest.importorskip("engine.text2image.catalog")
+    monkeypatch.setattr(catalog, "_registry", {e.name: e for e in catalog._BUILTIN})
+    monkeypatch.setattr(catalog, "_plugins_loaded", False)
+    t2i = [e for e in all_entries() if e.kind == "text2image"]
+    assert len(t2i) == 1 and not t2i[0].placeholder and t2i[0].files
