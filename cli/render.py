@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--fps", type=int, default=12, help="turntable frames per second")
     parser.add_argument("--point-size", type=float, default=6.0, help="point size in pixels")
     parser.add_argument("--background", default="white", help="background colour name or #hex")
+    parser.add_argument("--elevation", type=float, default=25.0, help="camera height, degrees")
+    parser.add_argument("--azimuth", type=float, default=-60.0, help="camera start angle, degrees")
     parser.set_defaults(func=run)
 
 
@@ -46,8 +48,12 @@ def render_frames(
     frames: int = 1,
     point_size: float = 6.0,
     background: str = "white",
+    elevation: float = 25.0,
+    azimuth: float = -60.0,
 ) -> list[np.ndarray]:
-    """RGB frames (H, W, 3) uint8; with frames > 1 the camera circles the object once."""
+    """RGB frames (H, W, 3) uint8; with frames > 1 the camera circles the object once (Z up).
+
+    Elevation is above the XY plane (negative looks from below, e.g. at a flat base)."""
     _headless_backend()
     import pyvista as pv
 
@@ -65,22 +71,25 @@ def render_frames(
     else:
         kwargs.update(color="#c8b496")
     if isinstance(obj, Mesh):
-        kwargs.update(smooth_shading=True)
+        kwargs.update(smooth_shading=True, split_sharp_edges=True)  # flat bases stay flat
     else:
         kwargs.update(point_size=point_size, render_points_as_spheres=True)
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
         plotter.set_background(background)
         plotter.add_mesh(data, **kwargs)
-        plotter.camera_position = "iso"
-        plotter.camera.up = (0.0, 0.0, 1.0)
-        plotter.reset_camera()
-        step = 360.0 / max(frames, 1)
+        centre = np.asarray(data.center)
+        el = np.radians(np.clip(elevation, -89.0, 89.0))
         images = []
-        for _ in range(max(frames, 1)):
+        for k in range(max(frames, 1)):
+            az = np.radians(azimuth + 360.0 * k / max(frames, 1))
+            direction = np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+            plotter.camera.focal_point = tuple(centre)
+            plotter.camera.position = tuple(centre + direction)
+            plotter.camera.up = (0.0, 0.0, 1.0)
+            plotter.reset_camera()  # keeps the direction, fits the distance
             plotter.render()
             images.append(np.asarray(plotter.screenshot(return_img=True))[..., :3].copy())
-            plotter.camera.azimuth += step
         return images
     finally:
         plotter.close()
@@ -137,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         path = save_render(
             obj, args.out, frames=args.frames, fps=args.fps, size=size,
             point_size=args.point_size, background=args.background,
+            elevation=args.elevation, azimuth=args.azimuth,
         )  # fmt: skip
     except StudioError as exc:
         raise CliError(str(exc)) from exc

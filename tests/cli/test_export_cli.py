@@ -34,6 +34,8 @@ def test_export_flat_based_80mm_3mf_and_render(examples_dir, artifacts_dir, name
 
     img = iio.imread(png)
     assert img.shape[:2] == (400, 400) and np.ptp(img[..., :3].reshape(-1, 3), axis=0).max() > 50
+    below = artifacts_dir / f"{name}_80mm_base.png"  # for a person: the flat base, from below
+    assert run_cli(["render", str(out), "--out", str(below), "--elevation", "-70"]) == 0
 
 
 def test_render_turntable_gif_of_a_point_cloud(examples_dir, artifacts_dir) -> None:
