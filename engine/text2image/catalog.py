@@ -22,7 +22,7 @@ TEXT2IMAGE_DEFAULT: dict[str, Any] = {
     "licence": "Stability AI Community License (free for research, non-commercial use and "
     "organisations under USD 1M yearly revenue)",
     "licence_url": f"https://huggingface.co/{_REPO}/blob/main/LICENSE.md",
-    "vram_hint": "≈3 GB (fp16); runs on the CPU in about 10-30 s",
+    "vram_hint": "≈3 GB (fp16)",
     "resolution": 512,
     "steps": 2,  # distilled for 1-4 steps
     "guidance": 0.0,  # trained without classifier-free guidance (negative prompt unused at 0)
