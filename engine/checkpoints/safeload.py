@@ -8,10 +8,12 @@ import pickle
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from engine.errors import CheckpointError
+
+if TYPE_CHECKING:  # torch is imported on first load, keeping the Models dialog light
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,8 @@ _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
 
 
 def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
+    import torch
+
     if isinstance(obj, Mapping):
         for key in _WRAPPER_KEYS:
             inner = obj.get(key)
@@ -44,6 +48,8 @@ def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
 
 def load_pickle_weights(path: Path, *, mmap: bool = False) -> dict[str, torch.Tensor]:
     """Load a .pt/.bin with torch's weights-only unpickler: code in the file is refused, not run."""
+    import torch
+
     path = Path(path)
     try:
         with open(path, "rb") as f:

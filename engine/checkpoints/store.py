@@ -11,9 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from engine.checkpoints import safeload, structure
 from engine.checkpoints.catalog import ModelEntry, ModelFile, all_entries, get_entry
@@ -27,6 +25,9 @@ from engine.checkpoints.download import (
 )
 from engine.checkpoints.settings import StoreSettings, env_mirrors, read_json, write_json
 from engine.errors import CheckpointError, ModelNotInstalled
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
