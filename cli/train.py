@@ -1,0 +1,102 @@
+"""`train`: reproduce the embedded model from scratch (resumable), or export a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from cli import CliError
+
+DEFAULT_EXPORT_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train the built-in text-to-point-cloud model (CPU is fine) or export its weights",
+        description="Train the embedded model on procedural shapes; checkpoints go to "
+        "OUT/last.pt every few minutes, so an interrupted run continues with --resume.",
+    )
+    p.add_argument("--out", type=Path, help="folder for checkpoints and the log")
+    p.add_argument("--resume", type=Path, help="checkpoint to continue from (e.g. OUT/last.pt)")
+    p.add_argument("--minutes", type=float, help="stop after this much wall time")
+    p.add_argument("--steps", type=int, help="stop at this total step count")
+    p.add_argument("--seed", type=int, default=0, help="data and initialisation seed")
+    p.add_argument(
+        "--preset",
+        choices=("embedded", "tiny"),
+        default="embedded",
+        help="model size: the shipped one, or a tiny one for smoke tests",
+    )
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    p.add_argument("--checkpoint-minutes", type=float, default=4.0)
+    p.add_argument(
+        "--export",
+        type=Path,
+        metavar="CKPT",
+        help="write CKPT's EMA weights as safetensors + JSON config and exit",
+    )
+    p.add_argument(
+        "--export-dir",
+        type=Path,
+        default=DEFAULT_EXPORT_DIR,
+        help="where --export writes (default: resources/models)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.train import trainer
+
+    torch.set_num_threads(max(1, args.threads))
+    if args.export:
+        from engine.train.export import export_checkpoint
+
+        if not args.export.is_file():
+            raise CliError(f"checkpoint not found: {args.export}")
+        paths = export_checkpoint(args.export, args.export_dir)
+        print("wrote " + ", ".join(str(p) for p in paths))
+        return 0
+    if args.out is None:
+        raise CliError("--out DIR is required (where checkpoints go)")
+    if args.minutes is None and args.steps is None:
+        raise CliError("give --minutes M and/or --steps N so the run knows when to stop")
+    if args.resume:
+        if not args.resume.is_file():
+            raise CliError(f"checkpoint not found: {args.resume}")
+        state = trainer.state_from_checkpoint(trainer.load_checkpoint(args.resume))
+    else:
+        config = trainer.PRESETS[args.preset]
+        import dataclasses
+
+        state = trainer.new_state(dataclasses.replace(config, seed=args.seed))
+    print(trainer.describe(state), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_path = args.out / "train.jsonl"
+
+    def on_log(rec: dict) -> None:
+        rec = {**rec, "time": time.strftime("%H:%M:%S")}
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
+        print(
+            f"step {rec['step']:6d}  loss {rec['loss']:.4f}  avg {rec['avg']:.4f}  "
+            f"N={rec['points']}  {rec['sec']:.2f}s/step  {rec['elapsed_min']:.1f} min",
+            file=sys.stdout,
+            flush=True,
+        )
+
+    trainer.train(
+        state,
+        args.out,
+        max_steps=args.steps,
+        minutes=args.minutes,
+        checkpoint_minutes=args.checkpoint_minutes,
+        on_log=on_log,
+    )
+    print(f"saved {args.out / 'last.pt'} at step {state.step}")
+    return 0

@@ -1,0 +1,61 @@
+"""Seeded batches of captioned coloured point clouds in Point-E's data space, made on the fly."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine.train.captions import ObjectSpec, random_spec
+from engine.train.shapes import COLORS, COMPOSITES, SIZES, composite_parts, normalise
+from engine.train.shapes import primitive_parts, sample_parts
+
+DEFAULT_HALF_EXTENT = 0.42  # objects without a size word; "small"/"large" use SIZES
+
+
+def render(
+    spec: ObjectSpec,
+    n_points: int,
+    rng: np.random.Generator,
+    jitter: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of one object: xyz (n, 3) within +-0.5 (z up) and RGB (n, 3) in 0..1.
+
+    jitter=False gives the canonical shape and exact colours (the bench's ground truth)."""
+    if spec.kind in COMPOSITES:
+        parts = composite_parts(spec.kind)
+    else:
+        parts = primitive_parts(spec.kind, spec.proportion, rng if jitter else _fixed())
+    colors = [np.asarray(COLORS[c], dtype=np.float64) for c in spec.colors]
+    if len(colors) == 1:
+        colors.append(colors[0])
+    if jitter:
+        colors = [np.clip(c + rng.uniform(-0.03, 0.03, 3), 0, 1) for c in colors]
+    xyz, rgb = sample_parts(parts, colors, n_points, rng)
+    half = SIZES.get(spec.size or "", DEFAULT_HALF_EXTENT)
+    if jitter and spec.size is None:
+        half *= rng.uniform(0.94, 1.06)
+    xyz = normalise(xyz, half)
+    if jitter:
+        rgb = np.clip(rgb + rng.normal(0, 0.01, rgb.shape), 0, 1)
+    return xyz.astype(np.float32), rgb.astype(np.float32)
+
+
+def _fixed() -> np.random.Generator:
+    """A generator whose proportions jitter is the same every time (centre-ish values)."""
+    return np.random.default_rng(0)
+
+
+def to_data_space(xyz: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """(n, 3) + (n, 3) in 0..1 -> (6, n): the diffusion's data space (xyz, RGB in 0..255)."""
+    return np.concatenate([xyz, rgb * 255.0], axis=1).T.astype(np.float32)
+
+
+def make_batch(
+    seed: int, step: int, batch: int, n_points: int
+) -> tuple[list[str], torch.Tensor, list[ObjectSpec]]:
+    """Batch `step` of the stream seeded by `seed`: the same arguments give the same batch,
+    so a resumed run sees exactly the data it would have seen. Returns captions, x (B, 6, N)."""
+    rng = np.random.default_rng([seed, step])
+    specs = [random_spec(rng) for _ in range(batch)]
+    x = np.stack([to_data_space(*render(s, n_points, rng)) for s in specs])  # (B, 6, N)
+    return [s.caption for s in specs], torch.from_numpy(x), specs

@@ -1,0 +1,246 @@
+"""Joint training of the embedded text encoder and a small Point-E transformer (epsilon MSE)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.diffusion import ChannelScaling, NoiseSchedule
+from engine.models import build_model
+from engine.models.text_encoder import TextEncoder, TextEncoderConfig
+from engine.train.captions import vocabulary
+from engine.train.dataset import make_batch
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "base40M-textvec"  # the official vector-conditioned class, shrunk
+SCHEDULE = "cosine"  # same schedule and channel scaling as the official base models
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """Model sizes and optimisation settings; stored in every checkpoint."""
+
+    width: int = 128  # diffusion transformer width
+    layers: int = 4  # diffusion transformer blocks
+    heads: int = 4  # attention heads
+    enc_width: int = 64  # text encoder width
+    enc_layers: int = 2  # text encoder blocks
+    cond_dim: int = 128  # text vector size (the model's clip_dim)
+    # (points, batch) cycled step by step: the transformer has no positional embedding, so it
+    # is a set model; mixing sizes keeps it right at the 1,024 points it samples at.
+    point_cycle: tuple[tuple[int, int], ...] = ((128, 64), (256, 32), (128, 64), (1024, 8))
+    lr: float = 8e-4  # AdamW peak learning rate
+    warmup: int = 100  # linear warm-up steps
+    weight_decay: float = 0.01
+    ema: float = 0.998  # EMA decay of the shipped weights
+    grad_clip: float = 1.0
+    cond_drop_prob: float = 0.1  # classifier-free dropout (zero text vector)
+    seed: int = 0
+
+
+TINY = TrainConfig(
+    width=32,
+    layers=1,
+    heads=2,
+    enc_width=16,
+    enc_layers=1,
+    cond_dim=16,
+    point_cycle=((64, 8),),
+    lr=2e-3,
+    warmup=2,
+    ema=0.9,
+)
+
+PRESETS = {"embedded": TrainConfig(), "tiny": TINY}
+
+
+def build_net(
+    config: TrainConfig, vocab: list[str] | tuple[str, ...] | None = None
+) -> nn.ModuleDict:
+    """{"model": transformer, "encoder": text encoder}; state keys carry those prefixes."""
+    model = build_model(
+        MODEL_NAME,
+        width=config.width,
+        layers=config.layers,
+        heads=config.heads,
+        n_ctx=1024,
+        clip_dim=config.cond_dim,
+        cond_drop_prob=config.cond_drop_prob,
+    )
+    enc_cfg = TextEncoderConfig(
+        vocab=tuple(vocab or vocabulary()),
+        width=config.enc_width,
+        layers=config.enc_layers,
+        heads=max(1, config.enc_width // 16),
+        out_dim=config.cond_dim,
+    )
+    return nn.ModuleDict({"model": model, "encoder": TextEncoder(enc_cfg)})
+
+
+def set_points(model: nn.Module, n: int) -> None:
+    """Let the set model accept n points (n_ctx is only an input check in the transformer)."""
+    if model.config.n_ctx != n:
+        model.config = dataclasses.replace(model.config, n_ctx=n)
+
+
+def loss_on_batch(
+    net: nn.ModuleDict,
+    schedule: NoiseSchedule,
+    captions: list[str],
+    x_data: torch.Tensor,
+    gen: torch.Generator,
+) -> torch.Tensor:
+    """Epsilon MSE over channels 0-5 at uniformly drawn integer steps.
+
+    Channels 6-11 (learned variance) are left out of the loss: their output weights start at
+    zero and get no gradient, so they stay zero (the Karras samplers never read them)."""
+    model = net["model"]
+    x0 = ChannelScaling().scale(x_data)  # (B, 6, N) model space
+    b, _, n = x0.shape
+    t = torch.randint(0, schedule.timesteps, (b,), generator=gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    xt = schedule.q_sample(x0, t, noise)
+    cond = net["encoder"].encode(captions)  # (B, D)
+    set_points(model, n)
+    eps = model(xt, t, cond)[:, :6]
+    return torch.mean((eps - noise) ** 2)
+
+
+def save_atomic(obj: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A training checkpoint (tensors and plain values only: loaded with weights_only)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@dataclass
+class TrainState:
+    config: TrainConfig
+    net: nn.ModuleDict
+    ema: nn.ModuleDict
+    opt: torch.optim.Optimizer
+    step: int = 0
+    seconds: float = 0.0  # wall time spent training so far (across resumes)
+
+
+def new_state(config: TrainConfig) -> TrainState:
+    torch.manual_seed(config.seed)
+    net = build_net(config).train()
+    ema = copy.deepcopy(net).eval().requires_grad_(False)
+    opt = torch.optim.AdamW(
+        net.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.99)
+    )
+    return TrainState(config, net, ema, opt)
+
+
+def state_from_checkpoint(ckpt: dict) -> TrainState:
+    config = TrainConfig(**{k: _tuples(v) for k, v in ckpt["config"].items()})
+    state = new_state(config)
+    state.net.load_state_dict(ckpt["net"])
+    state.ema.load_state_dict(ckpt["ema"])
+    state.opt.load_state_dict(ckpt["opt"])
+    state.step, state.seconds = int(ckpt["step"]), float(ckpt["seconds"])
+    return state
+
+
+def _tuples(v: object) -> object:
+    return tuple(_tuples(x) for x in v) if isinstance(v, list | tuple) else v
+
+
+def checkpoint_dict(state: TrainState) -> dict:
+    return {
+        "config": dataclasses.asdict(state.config),
+        "net": state.net.state_dict(),
+        "ema": state.ema.state_dict(),
+        "opt": state.opt.state_dict(),
+        "step": state.step,
+        "seconds": state.seconds,
+        "vocab": list(state.net["encoder"].config.vocab),
+    }
+
+
+def lr_at(config: TrainConfig, step: int) -> float:
+    return config.lr * min(1.0, (step + 1) / max(config.warmup, 1))
+
+
+def train(
+    state: TrainState,
+    out_dir: Path,
+    *,
+    max_steps: int | None = None,
+    minutes: float | None = None,
+    checkpoint_minutes: float = 4.0,
+    on_log: Callable[[dict], None] | None = None,
+    log_every: int = 10,
+) -> TrainState:
+    """Train until max_steps (total) or `minutes` of wall time pass, checkpointing to
+    out_dir/last.pt every few minutes (atomic), and once more at the end."""
+    cfg = state.config
+    schedule = NoiseSchedule.from_name(SCHEDULE)
+    start = time.monotonic()
+    last_ckpt = start
+    ema_params = list(state.ema.parameters())
+    net_params = list(state.net.parameters())
+    state.net.train()
+    running = None
+    while max_steps is None or state.step < max_steps:
+        if minutes is not None and time.monotonic() - start > minutes * 60:
+            break
+        t0 = time.monotonic()
+        n_points, batch = cfg.point_cycle[state.step % len(cfg.point_cycle)]
+        captions, x, _ = make_batch(cfg.seed, state.step, batch, n_points)
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + state.step)
+        torch.manual_seed(cfg.seed * 1_000_003 + state.step)  # the model's cond dropout draw
+        for group in state.opt.param_groups:
+            group["lr"] = lr_at(cfg, state.step)
+        loss = loss_on_batch(state.net, schedule, captions, x, gen)
+        state.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net_params, cfg.grad_clip)
+        state.opt.step()
+        decay = min(cfg.ema, (1 + state.step) / (10 + state.step))
+        with torch.no_grad():
+            torch._foreach_lerp_(ema_params, [p.detach() for p in net_params], 1 - decay)
+        state.step += 1
+        now = time.monotonic()
+        state.seconds += now - t0
+        value = float(loss.detach())
+        running = value if running is None else 0.98 * running + 0.02 * value
+        if on_log and (state.step % log_every == 0 or state.step == 1):
+            on_log(
+                {
+                    "step": state.step,
+                    "loss": value,
+                    "avg": running,
+                    "points": n_points,
+                    "sec": now - t0,
+                    "elapsed_min": state.seconds / 60,
+                }
+            )
+        if now - last_ckpt > checkpoint_minutes * 60:
+            save_atomic(checkpoint_dict(state), out_dir / "last.pt")
+            last_ckpt = now
+    save_atomic(checkpoint_dict(state), out_dir / "last.pt")
+    state.net.eval()
+    return state
+
+
+def describe(state: TrainState) -> str:
+    n = sum(p.numel() for p in state.net["model"].parameters())
+    e = sum(p.numel() for p in state.net["encoder"].parameters())
+    return f"model {n / 1e6:.2f} M params, encoder {e / 1e6:.3f} M, step {state.step}"
