@@ -19,8 +19,6 @@ CLIP_HF_BASE = "https://huggingface.co/timm/vit_large_patch14_clip_224.openai/re
 #: `CATALOG_ENTRIES: Iterable[ModelEntry]`. Imported lazily the first time the catalogue is read.
 PLUGIN_MODULES: tuple[str, ...] = ("engine.text2image.catalog",)
 
-_MIB = 1024 * 1024
-
 
 @dataclass(frozen=True, kw_only=True)
 class ModelFile:
@@ -108,7 +106,7 @@ _BUILTIN: tuple[ModelEntry, ...] = (
         files=(
             ModelFile(
                 filename="open_clip_model.safetensors",
-                size=1_710 * _MIB,
+                size=427_616_513 * 4,  # float32 weights
                 mirrors=(CLIP_HF_BASE,),
             ),
         ),

@@ -235,12 +235,12 @@ class Downloader:
                     _sleep(pause, cancel)
                     pause *= 2
                     continue
-                problem = self._verify(part, expected_size, sha256, cancel)
+                digest = sha256_file(part, cancel)
+                problem = self._verify(part, digest, expected_size, sha256)
                 if problem:
                     errors.append(f"{url}: {problem}")
                     self.discard(part)
                     break
-                digest = sha256_file(part, cancel)
                 part.with_name(part.name + ".json").unlink(missing_ok=True)
                 os.replace(part, done_path)
                 return done_path, digest, url
@@ -251,11 +251,11 @@ class Downloader:
         )
 
     @staticmethod
-    def _verify(part: Path, size: int | None, sha256: str | None, cancel: Cancel) -> str | None:
+    def _verify(part: Path, digest: str, size: int | None, sha256: str | None) -> str | None:
         have = part.stat().st_size
         if size is not None and sha256 and have != size:
             return f"size {have} bytes, expected {size}"
-        if sha256 and sha256_file(part, cancel) != sha256.lower():
+        if sha256 and digest != sha256.lower():
             return "SHA-256 does not match the known value (corrupted or different file)"
         return None
 
