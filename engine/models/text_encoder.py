@@ -1,4 +1,4 @@
-"""The embedded model's text encoder: a word tokenizer over a fixed vocabulary + a tiny transformer."""
+"""Text encoder of the embedded model: word tokenizer over a fixed vocabulary + tiny transformer."""
 
 from __future__ import annotations
 

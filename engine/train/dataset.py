@@ -6,8 +6,15 @@ import numpy as np
 import torch
 
 from engine.train.captions import ObjectSpec, random_spec
-from engine.train.shapes import COLORS, COMPOSITES, SIZES, composite_parts, normalise
-from engine.train.shapes import primitive_parts, sample_parts
+from engine.train.shapes import (
+    COLORS,
+    COMPOSITES,
+    SIZES,
+    composite_parts,
+    normalise,
+    primitive_parts,
+    sample_parts,
+)
 
 DEFAULT_HALF_EXTENT = 0.42  # objects without a size word; "small"/"large" use SIZES
 

@@ -50,7 +50,7 @@ def lathe(profile: list[tuple[float, float]], segments: int, phase: float = 0.0)
     ring = np.stack(
         [prof[:, None, 0] * np.cos(ang)[None], prof[:, None, 0] * np.sin(ang)[None]], axis=-1
     )  # (P, S+1, 2)
-    pts = np.concatenate([ring, np.broadcast_to(prof[:, None, 1:2], ring.shape[:2] + (1,))], -1)
+    pts = np.concatenate([ring, np.broadcast_to(prof[:, None, 1:2], (*ring.shape[:2], 1))], -1)
     p00, p01 = pts[:-1, :-1], pts[:-1, 1:]
     p10, p11 = pts[1:, :-1], pts[1:, 1:]
     t1 = np.stack([p00, p10, p11], axis=2).reshape(-1, 3, 3)
@@ -116,7 +116,9 @@ def sample_parts(
     """n points uniform by area over all parts -> (xyz (n, 3), rgb (n, 3) in 0..1)."""
     meshes = [place(p) for p in parts]
     tris = np.concatenate([m.tris for m in meshes])  # (F, 3, 3)
-    slots = np.concatenate([np.full(len(m.tris), p.slot) for p, m in zip(parts, meshes)])
+    slots = np.concatenate(
+        [np.full(len(m.tris), p.slot) for p, m in zip(parts, meshes, strict=True)]
+    )
     areas = Mesh(tris).areas()
     idx = rng.choice(len(tris), size=n, p=areas / areas.sum())
     u, v = rng.random((2, n))
