@@ -11,7 +11,7 @@ from PIL import Image
 
 from engine.errors import CheckpointError, ModelNotInstalled, UserInputError
 from engine.models.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP, _vision_tokens_manual, load_clip
-from tests.engine.tiny_models import tiny_open_clip
+from tests.engine.tiny_models import tiny_clip_name, tiny_open_clip
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_load_clip_from_local_safetensors(tmp_path, clip: FrozenCLIP) -> None:
     tiny = tiny_open_clip(seed=11)
     path = tmp_path / "open_clip_model.safetensors"
     save_file({k: v.contiguous() for k, v in tiny.state_dict().items()}, str(path))
-    name = "pointe-studio-tiny-clip-w32-p14-l2"
+    name = tiny_clip_name()
     loaded = load_clip(path, "cpu", model_name=name)
     img = [_photo(100, 120, seed=4)]
     torch.testing.assert_close(
@@ -187,4 +187,4 @@ def test_load_clip_missing_or_damaged_file(tmp_path) -> None:
     bad.write_bytes(b"not a safetensors file")
     tiny_open_clip()  # registers the tiny config
     with pytest.raises(CheckpointError, match="CLIP"):
-        load_clip(bad, model_name="pointe-studio-tiny-clip-w32-p14-l2")
+        load_clip(bad, model_name=tiny_clip_name())

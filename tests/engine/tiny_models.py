@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import torch
@@ -31,19 +32,24 @@ def tiny_clip_config(*, width: int = 32, patch_size: int = 14, layers: int = 2) 
     }
 
 
+def tiny_clip_name(*, width: int = 32, patch_size: int = 14, layers: int = 2) -> str:
+    """The open_clip model name tiny_open_clip registers (for load_clip(..., model_name=))."""
+    return f"pointe-studio-tiny-clip-w{width}-p{patch_size}-l{layers}"
+
+
 def tiny_open_clip(
     seed: int = 0, *, width: int = 32, patch_size: int = 14, layers: int = 2
 ) -> torch.nn.Module:
     """A random open_clip CLIP; its grid embedding is [B, width, (224 // patch_size) ** 2]."""
     import open_clip
-    from open_clip.factory import _MODEL_CONFIGS
 
-    name = f"pointe-studio-tiny-clip-w{width}-p{patch_size}-l{layers}"
-    # open_clip's public add_model_config reads JSON files; registering the dict directly keeps
-    # the test free of temporary files.
-    _MODEL_CONFIGS.setdefault(
-        name, tiny_clip_config(width=width, patch_size=patch_size, layers=layers)
-    )
+    name = tiny_clip_name(width=width, patch_size=patch_size, layers=layers)
+    if open_clip.get_model_config(name) is None:
+        # The public way to register an architecture: a JSON file named after the model.
+        folder = Path(tempfile.mkdtemp(prefix="tiny-open-clip-"))
+        config = tiny_clip_config(width=width, patch_size=patch_size, layers=layers)
+        (folder / f"{name}.json").write_text(json.dumps(config), encoding="utf-8")
+        open_clip.add_model_config(folder)
     model = open_clip.create_model(name, pretrained=None)
     # open_clip initialises some tensors to constants (zero biases, unit LayerNorms); re-draw
     # every parameter so a test that mixes up tokens or layers sees different numbers.
