@@ -44,13 +44,18 @@ def _cached_clip(device: str, root: str):
     return load_clip(default_store(root).model_path(CLIP_NAME), device=device)
 
 
-def _prepared_image(request: GenerationRequest):
+def _prepared_image(request: GenerationRequest, image=None):
     from engine.imageprep import load_image, prepare_for_pointe
 
-    return prepare_for_pointe(load_image(request.image))
+    source = image if image is not None else load_image(request.image)
+    return prepare_for_pointe(
+        source, remove_background=bool(request.extra.get("remove_background", True))
+    )
 
 
-def official_stages(request: GenerationRequest, *, store=None) -> tuple[list[Stage], list[str]]:
+def official_stages(
+    request: GenerationRequest, *, store=None, image=None
+) -> tuple[list[Stage], list[str]]:
     """Load the installed official models the request needs and condition them."""
     from engine.checkpoints import default_store, missing_models
     from engine.pipeline import (
@@ -78,9 +83,11 @@ def official_stages(request: GenerationRequest, *, store=None) -> tuple[list[Sta
             if request.model == "base40M-textvec":
                 cond["embeddings"] = clip.embed_text([request.prompt]).float().cpu()
             elif request.model == "base40M-imagevec":
-                cond["embeddings"] = clip.embed_images([_prepared_image(request)]).float().cpu()
+                cond["embeddings"] = (
+                    clip.embed_images([_prepared_image(request, image)]).float().cpu()
+                )
             else:
-                grid = clip.embed_images_grid([_prepared_image(request)]).float().cpu()
+                grid = clip.embed_images_grid([_prepared_image(request, image)]).float().cpu()
                 cond["embeddings"] = grid
     base_defaults = IMAGE_BASE if image_mode else TEXT_BASE
     stages = [

@@ -61,7 +61,13 @@ def check_request(request: GenerationRequest) -> GenerationRequest:
     if len(prompt) > MAX_PROMPT_CHARS:
         log.warning("prompt of %d characters cut to %d", len(prompt), MAX_PROMPT_CHARS)
         prompt = prompt[:MAX_PROMPT_CHARS]
-    if request.model in IMAGE_MODELS and request.image is None:
+    via_image = bool(request.extra.get("via_image"))
+    if via_image and request.model not in IMAGE_MODELS:
+        raise UserInputError(
+            f"Text → image → 3D needs a picture model ({', '.join(IMAGE_MODELS)}),"
+            f" not {request.model}."
+        )
+    if request.model in IMAGE_MODELS and request.image is None and not via_image:
         raise UserInputError(f"{request.model} turns a picture into 3D: choose a picture first.")
     if request.steps is not None and not 1 <= request.steps <= 1000:
         raise UserInputError(f"Steps must be between 1 and 1000, got {request.steps}.")
@@ -124,8 +130,12 @@ def _stage(defaults: StageDefaults, request: GenerationRequest, *, first: bool, 
     )
 
 
-def plan_stages(request: GenerationRequest, *, store=None) -> tuple[list[Stage], list[str]]:
-    """Load what the request needs and build its stages; returns (stages, notices for the user)."""
+def plan_stages(
+    request: GenerationRequest, *, store=None, image=None
+) -> tuple[list[Stage], list[str]]:
+    """Load what the request needs and build its stages; returns (stages, notices for the user).
+
+    `image` (PIL) replaces request.image, e.g. the picture the text-to-image stage just drew."""
     if request.model == EMBEDDED_MODEL:
         from engine.embedded_stage import embedded_stages
 
@@ -134,7 +144,7 @@ def plan_stages(request: GenerationRequest, *, store=None) -> tuple[list[Stage],
         return _tiny_random_stages(request), []
     from engine.official_stages import official_stages
 
-    return official_stages(request, store=store)
+    return official_stages(request, store=store, image=image)
 
 
 def _tiny_random_stages(request: GenerationRequest) -> list[Stage]:
@@ -197,7 +207,12 @@ def run(
     UserInputError / ModelNotInstalled / CheckpointError with a message for the user."""
     request = check_request(request)
     started = time.monotonic()
-    stages, notices = plan_stages(request, store=store)
+    image = None
+    if request.extra.get("via_image"):
+        from engine.via_image import draw_picture
+
+        image = yield from draw_picture(request, store=store, should_cancel=should_cancel)
+    stages, notices = plan_stages(request, store=store, image=image)
     dtype = _dtype(request)
     for stage in stages:
         stage.model.to(device=request.device, dtype=dtype)

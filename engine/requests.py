@@ -25,7 +25,9 @@ class GenerationRequest:
     sampler: str = "heun"  # "heun", "dpm" or "euler_ancestral"
     device: str = "cpu"  # "cpu", "cuda", "mps"
     precision: str = "float32"  # "float32" or "float16" (GPU only)
-    extra: dict = field(default_factory=dict)  # stage-specific knobs (image model options...)
+    # stage-specific knobs: via_image (bool), image_model, prompt_template, negative_prompt,
+    # image_steps, remove_background (bool)
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,3 +44,4 @@ class PipelineStep:
     colors: np.ndarray  # (N, 3) float32 in [0, 1]
     final: bool = False  # True for the last record of the stage
     notices: tuple[str, ...] = ()  # things the user should know (ignored words...), first step
+    image: object | None = None  # the picture the 3D stages will see (PIL), once it exists
