@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -83,6 +84,50 @@ def _model_xml(data: bytes) -> bytes:
         raise UserInputError("Not a 3MF file (it is not a zip package).") from exc
 
 
+def _object_mesh(
+    obj, groups: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(verts, faces, vertex colours or None) of one <object>, read column-wise."""
+    from lxml import etree
+
+    blocks: dict[str, bytes] = {}
+
+    def column(path: str, name: str) -> list[bytes]:
+        # One C-speed regex pass over the serialised block: far faster than per-element access.
+        if path not in blocks:
+            found = obj.find(f"{{{_CORE}}}mesh/{{{_CORE}}}{path}")
+            blocks[path] = b"" if found is None else etree.tostring(found)
+        return re.findall(rb"\s" + name.encode() + rb'="([^"]*)"', blocks[path])
+
+    xyz = [column("vertices", a) for a in "xyz"]
+    corners = [column("triangles", k) for k in ("v1", "v2", "v3")]
+    n = len(corners[0])
+    if len({len(a) for a in xyz}) != 1 or any(len(k) != n for k in corners):
+        raise UserInputError("Damaged 3MF mesh: a vertex or triangle lacks a coordinate.")
+    verts = np.asarray(xyz, dtype=np.float64).T.reshape(-1, 3)
+    faces = np.asarray(corners, dtype=np.int64).T.reshape(-1, 3)
+    if faces.size and (faces.min() < 0 or faces.max() >= len(verts)):
+        raise UserInputError("Damaged 3MF mesh: triangles refer to vertices that do not exist.")
+    pids = column("triangles", "pid")
+    props = [column("triangles", k) for k in ("p1", "p2", "p3")]
+    cols = np.full((len(verts), 3), 200 / 255.0, dtype=np.float32)
+    pids = [p.decode() for p in pids]
+    if pids and len(pids) == n and len(set(pids)) == 1 and pids[0] in groups:
+        palette = groups[pids[0]]
+        first = np.asarray(props[0], dtype=np.int64) if len(props[0]) == n else None
+        if first is None:
+            return verts, faces, None
+        for j in range(3):  # a missing p2/p3 means the triangle has one colour (p1)
+            idx = np.asarray(props[j], dtype=np.int64) if len(props[j]) == n else first
+            cols[faces[:, j]] = palette[np.clip(idx, 0, len(palette) - 1)]
+        return verts, faces, cols
+    if not pids and obj.get("pid") in groups:  # one colour for the whole object
+        palette = groups[obj.get("pid")]
+        cols[:] = palette[min(int(obj.get("pindex", "0")), len(palette) - 1)]
+        return verts, faces, cols
+    return verts, faces, None
+
+
 def decode_3mf(data: bytes) -> Mesh:
     """Read every object's mesh (build transforms ignored), colours from m:colorgroup."""
     from lxml import etree
@@ -93,40 +138,36 @@ def decode_3mf(data: bytes) -> Mesh:
     except etree.XMLSyntaxError as exc:
         raise UserInputError(f"Damaged 3MF model XML: {exc}") from exc
     scale = _UNITS_TO_MM.get(root.get("unit", "millimeter"), 1.0)
-    groups = {
-        g.get("id"): [c.get("color", "#C8C8C8") for c in g.iter(f"{{{_MATERIAL}}}color")]
-        for g in root.iter(f"{{{_MATERIAL}}}colorgroup")
-    }
-    verts, faces, cols, offset, any_color = [], [], [], 0, False
-    for obj in root.iter(f"{{{_CORE}}}object"):
-        mesh = obj.find(f"{{{_CORE}}}mesh")
-        if mesh is None:
-            continue
-        v = [[float(e.get(a)) for a in "xyz"] for e in mesh.iter(f"{{{_CORE}}}vertex")]
-        v = np.asarray(v, dtype=np.float64).reshape(-1, 3)
-        c = np.full((len(v), 3), 200 / 255.0, dtype=np.float32)
-        for t in mesh.iter(f"{{{_CORE}}}triangle"):
-            ids = [int(t.get(k)) for k in ("v1", "v2", "v3")]
-            faces.append([i + offset for i in ids])
-            group = groups.get(t.get("pid", obj.get("pid")))
-            if group is not None:
-                default = t.get("p1", obj.get("pindex", "0"))
-                for i, key in zip(ids, ("p1", "p2", "p3"), strict=True):
-                    c[i] = _hex(group[int(t.get(key, default))])
-                any_color = True
-        verts.append(v)
-        cols.append(c)
-        offset += len(v)
+    groups = {}
+    for g in root.iter(f"{{{_MATERIAL}}}colorgroup"):
+        hexes = [c.get("color", "#C8C8C8") for c in g.iter(f"{{{_MATERIAL}}}color")]
+        groups[g.get("id")] = np.array([_hex(h) for h in hexes] or [_hex("#C8C8C8")])
+    verts, faces, cols, offset = [], [], [], 0
+    try:
+        for obj in root.iter(f"{{{_CORE}}}object"):
+            v, f, c = _object_mesh(obj, groups)
+            if len(f) == 0:
+                continue
+            verts.append(v)
+            faces.append(f + offset)
+            cols.append(c)
+            offset += len(v)
+    except ValueError as exc:
+        if isinstance(exc, UserInputError):
+            raise
+        raise UserInputError(f"Damaged 3MF mesh: {exc}") from exc
     if not faces:
         raise UserInputError("The 3MF file holds no triangles.")
-    try:
-        return Mesh(
-            np.vstack(verts) * scale, np.asarray(faces), np.vstack(cols) if any_color else None
-        )
-    except ValueError as exc:
-        raise UserInputError(f"Damaged 3MF mesh: {exc}") from exc
+    colors = None
+    if any(c is not None for c in cols):
+        grey = [np.full((len(v), 3), 200 / 255.0, np.float32) for v in verts]
+        colors = np.vstack([g if c is None else c for c, g in zip(cols, grey, strict=True)])
+    return Mesh(np.vstack(verts) * scale, np.vstack(faces), colors)
 
 
 def _hex(color: str) -> np.ndarray:
     h = color.lstrip("#")
-    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], dtype=np.float32) / 255.0
+    try:
+        return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], dtype=np.float32) / 255.0
+    except ValueError as exc:
+        raise UserInputError(f"Damaged 3MF colour {color!r}.") from exc

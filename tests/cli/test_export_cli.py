@@ -19,7 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("name", ["pc_corgi", "pc_cube_stack"])
 def test_export_flat_based_80mm_3mf_and_render(examples_dir, artifacts_dir, name, capsys) -> None:
     out = artifacts_dir / f"{name}_80mm.3mf"
-    argv = ["export", str(examples_dir / f"{name}.npz"), "--mesh", "--method", "grid"]
+    argv = [
+        "export",
+        str(examples_dir / f"{name}.npz"),
+        "--mesh",
+        "--method",
+        "grid",
+        "--grid",
+        "80",
+    ]
     assert run_cli([*argv, "--size-mm", "80", "--flat-base", "--out", str(out)]) == 0
     assert "watertight: yes" in capsys.readouterr().out
     tm = trimesh.load(out, force="mesh")  # a third-party reader sees one closed solid
@@ -35,7 +43,12 @@ def test_export_flat_based_80mm_3mf_and_render(examples_dir, artifacts_dir, name
     img = iio.imread(png)
     assert img.shape[:2] == (400, 400) and np.ptp(img[..., :3].reshape(-1, 3), axis=0).max() > 50
     below = artifacts_dir / f"{name}_80mm_base.png"  # for a person: the flat base, from below
-    assert run_cli(["render", str(out), "--out", str(below), "--elevation", "-70"]) == 0
+    assert (
+        run_cli(
+            ["render", str(out), "--out", str(below), "--elevation", "-70", "--size", "400x400"]
+        )
+        == 0
+    )
 
 
 def test_render_turntable_gif_of_a_point_cloud(examples_dir, artifacts_dir) -> None:
