@@ -64,8 +64,12 @@ def nearest_colors(verts: np.ndarray, pc: PointCloud) -> np.ndarray | None:
         return None
     from scipy.spatial import cKDTree
 
-    _, idx = cKDTree(pc.coords.astype(np.float64)).query(verts, k=1)
-    return pc.colors[idx]
+    if len(pc) == 1:
+        return np.repeat(pc.colors, len(verts), axis=0)
+    dist, idx = cKDTree(pc.coords.astype(np.float64)).query(verts, k=2)
+    tie = dist[:, 0] == dist[:, 1]  # the official code takes the lowest index on a tie
+    best = np.where(tie, idx.min(axis=1), idx[:, 0])
+    return pc.colors[best]
 
 
 def to_trimesh(mesh: Mesh, process: bool = False):

@@ -109,3 +109,11 @@ def test_one_signed_volume_is_shifted_and_border_surface_closed() -> None:
     assert not open_tm.is_watertight
     _, report = mesh_point_cloud(_cloud(), sdf_model=big, grid=16)
     assert report.watertight and report.volume > 0
+
+
+def test_nearest_colour_ties_go_to_lowest_index() -> None:
+    from engine.meshing.common import nearest_colors
+
+    pc = PointCloud(np.array([[1, 0, 0], [-1, 0, 0], [0, 5, 0]]), np.eye(3))
+    got = nearest_colors(np.array([[0.0, 0, 0], [-0.9, 0, 0], [0, 4, 0]]), pc)
+    np.testing.assert_array_equal(got, np.eye(3)[[0, 1, 2]])
