@@ -39,9 +39,12 @@ def _cached_model(name: str, device: str, root: str):
 @lru_cache(maxsize=1)
 def _cached_clip(device: str, root: str):
     from engine.checkpoints import CLIP_NAME, default_store
-    from engine.models.clip import load_clip
+    from engine.models.clip import clip_options, load_clip, register_model_config
 
-    return load_clip(default_store(root).model_path(CLIP_NAME), device=device)
+    store = default_store(root)
+    model_name, config = clip_options(store.overrides_for(CLIP_NAME))
+    register_model_config(config)
+    return load_clip(store.model_path(CLIP_NAME), device=device, model_name=model_name)
 
 
 def _prepared_image(request: GenerationRequest, image=None):
@@ -98,7 +101,7 @@ def official_stages(
             name="base",
             model=base,
             schedule=NoiseSchedule.from_name("cosine"),
-            n_points=1024,
+            n_points=base.config.n_ctx,
             cond=cond,
         ),
     ]
@@ -114,7 +117,7 @@ def official_stages(
                 name="upsample",
                 model=up,
                 schedule=NoiseSchedule.from_name("linear"),
-                n_points=3072,
+                n_points=up.config.n_ctx,
                 cond=up_cond,
                 uses_low_res=True,
             )

@@ -219,6 +219,7 @@ def run(
     generator = torch.Generator().manual_seed(int(request.seed) % (2**63))
     records = sample_stages(stages, generator=generator, should_cancel=should_cancel)
     first = True
+    offset = 1 if image is not None else 0  # the picture stage came first
     while True:
         try:
             rec: StageRecord = next(records)
@@ -228,8 +229,8 @@ def run(
         coords, colors = samples_to_arrays(rec.samples)
         yield PipelineStep(
             stage=rec.stage,
-            stage_index=rec.stage_index,
-            n_stages=rec.n_stages,
+            stage_index=rec.stage_index + offset,
+            n_stages=rec.n_stages + offset,
             step=min(rec.step, rec.total_steps),
             total_steps=rec.total_steps,
             sigma=rec.sigma,

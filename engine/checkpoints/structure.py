@@ -65,6 +65,11 @@ def mismatch(name: str, have: Shapes, overrides: Mapping[str, object] | None = N
     if entry.kind == "pointe":
         problem = _describe_mismatch(pointe_layout(name, overrides), have)
         return problem or None
+    if name == CLIP_NAME and overrides and "model_name" in overrides:
+        # a custom open_clip architecture (air-gapped setups, tests): compare every key
+        from engine.models.clip import clip_options, open_clip_layout
+
+        return _describe_mismatch(open_clip_layout(*clip_options(dict(overrides))), have) or None
     if name == CLIP_NAME:
         want = {k: v for k, v in _CLIP_SIGNATURE.items() if have.get(k) != v}
         problems = [

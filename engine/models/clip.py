@@ -215,3 +215,30 @@ def load_clip(
         ) from exc
     tokenizer = open_clip.get_tokenizer(model_name)
     return FrozenCLIP(model, tokenizer=tokenizer)
+
+
+def register_model_config(config_path: Path | str | None) -> None:
+    """Make a custom open_clip architecture (a JSON file named after the model) loadable."""
+    if config_path:
+        import open_clip
+
+        open_clip.add_model_config(Path(config_path))
+
+
+def clip_options(overrides: dict) -> tuple[str, Path | None]:
+    """(open_clip model name, its JSON config or None) from the store's CLIP overrides."""
+    config = overrides.get("model_config")
+    return str(overrides.get("model_name", PRODUCTION_MODEL)), Path(config) if config else None
+
+
+def open_clip_layout(model_name: str, config_path: Path | str | None = None) -> dict:
+    """Key -> shape of an open_clip model, built on the meta device (no memory, no download)."""
+    import open_clip
+
+    register_model_config(config_path)
+    config = open_clip.get_model_config(model_name)
+    if config is None:
+        raise ValueError(f"unknown open_clip model {model_name!r}")
+    with torch.device("meta"):  # create_model would try to move meta tensors
+        model = open_clip.model.CLIP(**config)
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
