@@ -31,7 +31,7 @@ def render(
     if spec.kind in COMPOSITES:
         parts = composite_parts(spec.kind)
     else:
-        parts = primitive_parts(spec.kind, spec.proportion, rng if jitter else _fixed())
+        parts = primitive_parts(spec.kind, spec.proportion, rng if jitter else None)
     colors = [np.asarray(COLORS[c], dtype=np.float64) for c in spec.colors]
     if len(colors) == 1:
         colors.append(colors[0])
@@ -45,11 +45,6 @@ def render(
     if jitter:
         rgb = np.clip(rgb + rng.normal(0, 0.01, rgb.shape), 0, 1)
     return xyz.astype(np.float32), rgb.astype(np.float32)
-
-
-def _fixed() -> np.random.Generator:
-    """A generator whose proportions jitter is the same every time (centre-ish values)."""
-    return np.random.default_rng(0)
 
 
 def to_data_space(xyz: np.ndarray, rgb: np.ndarray) -> np.ndarray:

@@ -220,9 +220,16 @@ SIZES = {"small": 0.25, "large": 0.5}  # half-extent of the largest side; defaul
 PROPORTIONS = ("tall", "flat", "wide")
 
 
-def primitive_parts(kind: str, proportion: str | None, rng: np.random.Generator) -> list[Part]:
+def primitive_parts(
+    kind: str, proportion: str | None, rng: np.random.Generator | None
+) -> list[Part]:
     """One primitive with a proportion word applied (tall: z stretched, flat: z squashed,
-    wide: x and y stretched) or, without one, a small random jitter of its proportions."""
+    wide: x and y stretched) or, without one, a small random jitter of its proportions.
+    rng=None gives the canonical proportions (the bench's ground truth)."""
+    if rng is None:
+        factor = {"tall": (1.0, 1.9), "flat": (1.0, 0.375), "wide": (1.9, 1.0)}
+        sx, sz = factor.get(proportion or "", (1.0, 1.0))
+        return [Part(kind, (sx, sx, sz))]
     if proportion == "tall":
         sx, sz = 1.0, rng.uniform(1.7, 2.1)
     elif proportion == "flat":

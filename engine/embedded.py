@@ -1,0 +1,175 @@
+"""The embedded default model: loads the shipped safetensors + JSON from resources/models."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+RESOURCE_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
+WEIGHTS_FILE = "embedded.safetensors"
+CONFIG_FILE = "embedded.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbeddedDefaults:
+    """Sampling settings the shipped model was tuned for (<= 10 s per cloud on a 2-core CPU)."""
+
+    steps: int = 24  # Karras sigma levels (Heun: 2 * steps - 1 network calls)
+    guidance: float = 3.0  # classifier-free guidance scale (batch doubled inside `guided`)
+    sigma_min: float = 1e-3
+    sigma_max: float = 120.0
+    s_churn: float = 0.0  # Heun churn; 0 = deterministic given the initial noise
+    n_points: int = 1024  # points per cloud
+    sampler: str = "heun"  # engine.diffusion.sampler_by_name
+    schedule: str = "cosine"  # the discrete noise schedule the model was trained with
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddedModel:
+    """The transformer (eval mode), its text encoder and the sampling defaults."""
+
+    model: nn.Module  # CLIPImagePointDiffusionTransformer, conditioned on encoder vectors
+    encoder: nn.Module  # engine.models.text_encoder.TextEncoder: encode(), analyse()
+    defaults: EmbeddedDefaults
+    config: dict  # the JSON config as shipped (sizes, vocabulary, training notes)
+
+
+def read_config(folder: Path) -> dict:
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"The built-in model is missing ({path}); reinstall the app.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"The built-in model's config {path} is unreadable: {exc}") from exc
+
+
+def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
+    """Both networks with random weights, shaped as the config says."""
+    from engine.models import build_model
+    from engine.models.text_encoder import TextEncoder, TextEncoderConfig
+
+    m = config["model"]
+    model = build_model(
+        m["name"],
+        width=m["width"],
+        layers=m["layers"],
+        heads=m["heads"],
+        n_ctx=m["n_ctx"],
+        clip_dim=m["clip_dim"],
+    )
+    e = config["encoder"]
+    enc = TextEncoder(
+        TextEncoderConfig(
+            vocab=tuple(e["vocab"]),
+            width=e["width"],
+            layers=e["layers"],
+            heads=e["heads"],
+            out_dim=e["out_dim"],
+        )
+    )
+    return model, enc
+
+
+def load_from(folder: Path, device: str = "cpu") -> EmbeddedModel:
+    """Load without caching (tests, bench of a fresh export)."""
+    from safetensors.torch import load_file
+
+    from engine.models import StateDictMismatch, load_state_dict_strict
+
+    config = read_config(folder)
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise CheckpointError(f"The built-in model's weights are missing ({path}).")
+    try:
+        model, enc = build_from_config(config)
+        try:
+            tensors = load_file(str(path), device="cpu")
+        except Exception as exc:  # safetensors raises its own error type for bad headers
+            raise CheckpointError(
+                f"The built-in model's weights {path} are unreadable: {exc}"
+            ) from exc
+        parts: dict[str, dict[str, torch.Tensor]] = {"model": {}, "encoder": {}}
+        for key, value in tensors.items():
+            prefix, _, rest = key.partition(".")
+            if prefix not in parts:
+                raise CheckpointError(f"unexpected tensor {key!r} in {path}")
+            parts[prefix][rest] = value
+        load_state_dict_strict(model, parts["model"])
+        enc.load_state_dict(parts["encoder"], strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError, StateDictMismatch) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"The built-in model in {folder} is damaged: {exc}") from exc
+    fields = EmbeddedDefaults.__dataclass_fields__
+    defaults = EmbeddedDefaults(
+        **{k: v for k, v in config.get("defaults", {}).items() if k in fields}
+    )
+    model.to(device).eval().requires_grad_(False)
+    enc.to(device).eval().requires_grad_(False)
+    log.info("embedded model loaded from %s", folder)
+    return EmbeddedModel(model=model, encoder=enc, defaults=defaults, config=config)
+
+
+@functools.lru_cache(maxsize=4)
+def load_embedded(device: str = "cpu") -> EmbeddedModel:
+    """The shipped model from resources/models, loaded once per device."""
+    return load_from(RESOURCE_DIR, str(device))
+
+
+def generate(
+    emb: EmbeddedModel,
+    prompts: list[str],
+    *,
+    seed: int = 0,
+    steps: int | None = None,
+    guidance: float | None = None,
+    n_points: int | None = None,
+) -> torch.Tensor:
+    """Sample one cloud per prompt at the shipped defaults -> (B, 6, N) in data space
+    (xyz about +-0.5, RGB 0..255). For benches and tests; the app goes through engine.pipeline."""
+    from engine.diffusion import (
+        ChannelScaling,
+        GaussianDenoiser,
+        NoiseSchedule,
+        guided,
+        karras_sigmas,
+        make_noise_fn,
+        sample,
+        sampler_by_name,
+    )
+
+    d = emb.defaults
+    n = n_points or d.n_points
+    device = next(emb.model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
+        cond = emb.encoder.encode(list(prompts)).to(device)  # (B, D)
+        x = torch.randn((len(prompts), 6, n), generator=gen, device=device) * d.sigma_max
+        den = GaussianDenoiser(
+            emb.model, NoiseSchedule.from_name(d.schedule), cond={"embeddings": cond}
+        )
+        scale = d.guidance if guidance is None else guidance
+        sigmas = karras_sigmas(steps or d.steps, d.sigma_min, d.sigma_max, device=str(device))
+        extra = {} if d.sampler in ("euler_ancestral", "ancestral") else {"s_churn": d.s_churn}
+        config = emb.model.config
+        emb.model.config = dataclasses.replace(config, n_ctx=n)  # a set model: any N works
+        try:
+            gen_steps = sampler_by_name(d.sampler)(
+                guided(den, scale), x, sigmas, noise=make_noise_fn(gen, x), **extra
+            )
+            out = sample(gen_steps)
+        finally:
+            emb.model.config = config
+    return ChannelScaling().unscale(out)

@@ -1,0 +1,79 @@
+"""Export a training checkpoint's EMA weights as the shipped safetensors file + JSON config."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from engine.train.captions import HELD_OUT
+from engine.train.trainer import MODEL_NAME, SCHEDULE, TrainConfig, _tuples, load_checkpoint
+
+WEIGHTS_FILE = "embedded.safetensors"
+CONFIG_FILE = "embedded.json"
+FORMAT_VERSION = 1
+
+# Sampling defaults of the shipped model (chosen with bench/embedded_speed.py and quality.py)
+DEFAULTS = {
+    "sampler": "heun",
+    "schedule": "cosine",
+    "steps": 24,
+    "guidance": 3.0,
+    "sigma_min": 1e-3,
+    "sigma_max": 120.0,
+    "s_churn": 0.0,
+    "n_points": 1024,
+}
+
+
+def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
+    """The JSON that lets engine.embedded rebuild both networks without running any code."""
+    cfg = TrainConfig(**{k: _tuples(v) for k, v in ckpt["config"].items()})
+    return {
+        "format": FORMAT_VERSION,
+        "model": {
+            "name": MODEL_NAME,
+            "width": cfg.width,
+            "layers": cfg.layers,
+            "heads": cfg.heads,
+            "n_ctx": 1024,
+            "clip_dim": cfg.cond_dim,
+        },
+        "encoder": {
+            "vocab": list(ckpt["vocab"]),
+            "width": cfg.enc_width,
+            "layers": cfg.enc_layers,
+            "heads": max(1, cfg.enc_width // 16),
+            "out_dim": cfg.cond_dim,
+        },
+        "diffusion": {"schedule": SCHEDULE, "timesteps": 1024, "parameterization": "epsilon"},
+        "defaults": dict(defaults or DEFAULTS),
+        "training": {
+            "steps": int(ckpt["step"]),
+            "minutes": round(float(ckpt["seconds"]) / 60, 1),
+            "seed": cfg.seed,
+            "ema": cfg.ema,
+            "held_out": sorted(f"{c} {k}" for k, c in HELD_OUT),
+            "variance_channels": "channels 6-11 untrained (exactly zero)",
+        },
+    }
+
+
+def export_checkpoint(ckpt_path: Path, out_dir: Path, defaults: dict | None = None) -> list[Path]:
+    """Write out_dir/embedded.safetensors (EMA weights, keys `model.*`/`encoder.*`) and
+    out_dir/embedded.json, each atomically. Returns the two paths."""
+    ckpt = load_checkpoint(ckpt_path)
+    tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in ckpt["ema"].items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights, config = out_dir / WEIGHTS_FILE, out_dir / CONFIG_FILE
+    tmp = weights.with_name(weights.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format": str(FORMAT_VERSION)})
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, weights)
+    tmp = config.with_name(config.name + ".tmp")
+    tmp.write_text(json.dumps(config_json(ckpt, defaults), indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, config)
+    return [weights, config]

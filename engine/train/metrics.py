@@ -1,0 +1,64 @@
+"""Scores of generated clouds against procedural ground truth: Chamfer, shape label, colour."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from engine.train.captions import spec_for
+from engine.train.dataset import render
+from engine.train.shapes import PRIMITIVES
+
+TEMPLATE_POINTS = 2048
+
+
+def normalise_cloud(xyz: np.ndarray) -> np.ndarray:
+    """Centre on the mean and scale to unit RMS radius: compares shapes, not sizes."""
+    c = xyz - xyz.mean(axis=0)
+    return c / max(float(np.sqrt((c**2).sum(axis=1).mean())), 1e-9)
+
+
+def chamfer(a: np.ndarray, b: np.ndarray) -> float:
+    """Symmetric Chamfer distance (mean nearest-neighbour distance both ways) of two clouds."""
+    da, _ = cKDTree(b).query(a)
+    db, _ = cKDTree(a).query(b)
+    return float(da.mean() + db.mean())
+
+
+def ground_truth(kind: str, color: str, n: int = TEMPLATE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """The canonical object a prompt "a {color} {kind}" describes: xyz (n, 3), RGB (n, 3) 0..1."""
+    return render(spec_for(kind, color), n, np.random.default_rng(12345), jitter=False)
+
+
+@functools.cache
+def templates() -> dict[str, np.ndarray]:
+    """Normalised canonical clouds of the seven primitives (for nearest-template labels)."""
+    return {k: normalise_cloud(ground_truth(k, "grey")[0]) for k in PRIMITIVES}
+
+
+def classify(xyz: np.ndarray) -> tuple[str, dict[str, float]]:
+    """The primitive whose template is nearest in Chamfer distance, and all distances."""
+    x = normalise_cloud(xyz)
+    dists = {k: chamfer(x, t) for k, t in templates().items()}
+    return min(dists, key=dists.get), dists
+
+
+def colour_error(xyz: np.ndarray, rgb: np.ndarray, gt_xyz: np.ndarray, gt_rgb: np.ndarray) -> float:
+    """Mean absolute RGB difference (0..1) to the colour of the nearest ground-truth point,
+    after both clouds are normalised (so two-coloured objects compare part by part)."""
+    _, idx = cKDTree(normalise_cloud(gt_xyz)).query(normalise_cloud(xyz))
+    return float(np.abs(np.clip(rgb, 0, 1) - gt_rgb[idx]).mean())
+
+
+def score(xyz: np.ndarray, rgb: np.ndarray, kind: str, color: str) -> dict[str, float | str | bool]:
+    """All scores of one sample (rgb in 0..1) against the object its prompt names."""
+    gt_xyz, gt_rgb = ground_truth(kind, color)
+    label, _ = classify(xyz)
+    return {
+        "chamfer": chamfer(normalise_cloud(xyz), normalise_cloud(gt_xyz)),
+        "label": label,
+        "correct": label == kind,
+        "colour_error": colour_error(xyz, rgb, gt_xyz, gt_rgb),
+    }
