@@ -1,0 +1,125 @@
+"""Quality of the embedded model: every primitive x every colour, several seeds, scored.
+
+    python bench/quality.py [--seeds 5] [--points 1024] [--steps N] [--dir resources/models]
+
+Each sample of "a {colour} {primitive}" is compared with the ground-truth object: symmetric
+Chamfer distance after centring and unit-RMS scaling, the nearest of the seven primitive
+templates (right or wrong), and the mean RGB error (0..1) against the nearest true point.
+Pairs held out of training are marked with *. Targets: >= 90% right, colour error <= 0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.embedded import RESOURCE_DIR, generate, load_from
+from engine.train.captions import HELD_OUT
+from engine.train.metrics import score
+from engine.train.shapes import COLORS, PRIMITIVES
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--points", type=int, help="points per cloud (default: the model's)")
+    p.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
+    p.add_argument("--guidance", type=float)
+    p.add_argument("--batch", type=int, default=40, help="prompts sampled together")
+    p.add_argument("--dir", type=Path, default=RESOURCE_DIR, help="exported model folder")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", type=Path, help="also write every sample's scores here")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    emb = load_from(args.dir)
+    pairs = [(k, c) for k in PRIMITIVES for c in COLORS]
+    rows: list[dict] = []
+    start = time.monotonic()
+    for seed in range(args.seeds):
+        for i in range(0, len(pairs), args.batch):
+            chunk = pairs[i : i + args.batch]
+            x = generate(
+                emb,
+                [f"a {c} {k}" for k, c in chunk],
+                seed=1000 + seed + 7 * i,
+                steps=args.steps,
+                guidance=args.guidance,
+                n_points=args.points,
+            )
+            for (kind, color), cloud in zip(chunk, x.numpy(), strict=True):
+                s = score(cloud[:3].T, cloud[3:].T / 255.0, kind, color)
+                rows.append(
+                    {
+                        "kind": kind,
+                        "color": color,
+                        "seed": seed,
+                        "held_out": (kind, color) in HELD_OUT,
+                        **s,
+                    }
+                )
+        print(f"seed {seed} done, {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
+    report(rows, emb.defaults, args)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+def _summary(rows: list[dict]) -> tuple[float, float, float]:
+    acc = sum(r["correct"] for r in rows) / len(rows)
+    return (
+        acc,
+        statistics.mean(r["colour_error"] for r in rows),
+        statistics.mean(r["chamfer"] for r in rows),
+    )
+
+
+def report(rows: list[dict], defaults, args) -> None:
+    print(
+        f"embedded model quality: {len(rows)} samples, {args.seeds} seeds per prompt, "
+        f"points={args.points or defaults.n_points}, steps={args.steps or defaults.steps}, "
+        f"guidance={args.guidance or defaults.guidance}, sampler={defaults.sampler}"
+    )
+    colors = list(COLORS)
+    print("\nshape classified right (%) per primitive x colour; * = held out of training")
+    print(f"{'':10}" + "".join(f"{c[:6]:>8}" for c in colors) + f"{'all':>8}")
+    for kind in PRIMITIVES:
+        line = f"{kind:10}"
+        for color in colors:
+            sel = [r for r in rows if r["kind"] == kind and r["color"] == color]
+            mark = "*" if (kind, color) in HELD_OUT else " "
+            line += f"{100 * _summary(sel)[0]:7.0f}{mark}"
+        line += f"{100 * _summary([r for r in rows if r['kind'] == kind])[0]:8.0f}"
+        print(line)
+    print("\nper primitive: right %, colour error, Chamfer, most common wrong label")
+    for kind in PRIMITIVES:
+        sel = [r for r in rows if r["kind"] == kind]
+        acc, col, ch = _summary(sel)
+        wrong = [r["label"] for r in sel if not r["correct"]]
+        common = max(set(wrong), key=wrong.count) if wrong else "-"
+        print(f"  {kind:10} {100 * acc:5.1f}%  {col:.3f}  {ch:.3f}  {common}")
+    print("\nper colour: colour error")
+    print(
+        "  "
+        + "  ".join(f"{c} {_summary([r for r in rows if r['color'] == c])[1]:.3f}" for c in colors)
+    )
+    held = [r for r in rows if r["held_out"]]
+    seen = [r for r in rows if not r["held_out"]]
+    print("\ntotals                 right    colour err  Chamfer")
+    for name, sel in (("all", rows), ("seen pairs", seen), ("held-out pairs", held)):
+        acc, col, ch = _summary(sel)
+        print(f"  {name:18} {100 * acc:6.1f}%   {col:8.3f}    {ch:.3f}   (n={len(sel)})")
+    acc, col, _ = _summary(rows)
+    verdict = "PASS" if acc >= 0.9 and col <= 0.1 else "FAIL"
+    print(f"\ntargets: >= 90% right, colour error <= 0.1 -> {verdict}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

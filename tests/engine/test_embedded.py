@@ -1,0 +1,49 @@
+"""The shipped embedded model: files, loading, and that it draws the shape and colour asked for."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.embedded import CONFIG_FILE, RESOURCE_DIR, WEIGHTS_FILE, generate, load_embedded
+from engine.errors import UserInputError
+from engine.train.metrics import score
+
+
+def test_shipped_files_are_present_and_small() -> None:
+    weights = RESOURCE_DIR / WEIGHTS_FILE
+    assert weights.is_file(), "resources/models/embedded.safetensors is missing"
+    assert weights.stat().st_size <= 25 * 1024 * 1024
+    config = json.loads((RESOURCE_DIR / CONFIG_FILE).read_text())
+    assert {"cube", "red", "tall", "mushroom"} <= set(config["encoder"]["vocab"])
+    assert (RESOURCE_DIR / "MODEL_CARD.md").is_file()
+
+
+def test_loads_once_in_eval_mode() -> None:
+    emb = load_embedded()
+    assert load_embedded() is emb  # cached
+    assert not emb.model.training and not emb.encoder.training
+    assert emb.defaults.n_points >= 1024
+    assert emb.model.config.clip_dim == emb.encoder.dim
+
+
+def test_draws_the_prompted_shape_and_colour() -> None:
+    emb = load_embedded()
+    asks = [("cube", "red"), ("sphere", "blue"), ("torus", "green"), ("cone", "yellow")]
+    x = generate(emb, [f"a {c} {k}" for k, c in asks], seed=0, steps=12, n_points=512).numpy()
+    assert x.shape == (4, 6, 512)
+    pairs = zip(asks, x, strict=True)
+    scores = [score(cloud[:3].T, cloud[3:].T / 255.0, k, c) for (k, c), cloud in pairs]
+    right = sum(s["correct"] for s in scores)
+    assert right >= 3, scores  # loose: three of four shapes recognised
+    assert np.mean([s["colour_error"] for s in scores]) < 0.15, scores
+
+
+def test_unknown_and_missing_words() -> None:
+    emb = load_embedded()
+    known, unknown = emb.encoder.analyse("a red cube made of sparkles")
+    assert known == ["red", "cube", "of"] and unknown == ["made", "sparkles"]
+    with pytest.raises(UserInputError, match="knows none of the words"):
+        emb.encoder.encode(["a photorealistic elephant"])
