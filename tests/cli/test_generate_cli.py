@@ -74,3 +74,45 @@ def test_generate_errors_are_one_clear_line(tmp_path):
     assert res.returncode == 1 and "models download" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "x.ply").exists()
+
+
+def test_generate_from_picture_and_via_image(tmp_path, examples_dir):
+    """Both picture routes from the CLI, against tiny models installed in the user's store."""
+    from tests.engine.tiny_models import tiny_sd_pipeline
+    from tests.tiny_store import build_tiny_store
+
+    src = tmp_path / "src"
+    src.mkdir()
+    build_tiny_store(tmp_path / "home" / "models", src)
+    out = tmp_path / "corgi.npz"
+    res = _cli(
+        "generate",
+        "--image",
+        str(examples_dir / "corgi.jpg"),
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+        tmp_path=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    from engine.export import load
+
+    assert len(load(out)) == 256
+    sd = tiny_sd_pipeline(tmp_path / "tiny-sd")
+    out2 = tmp_path / "chair.ply"
+    res = _cli(
+        "generate",
+        "--prompt",
+        "a red chair",
+        "--via-image",
+        "--image-model",
+        str(sd),
+        "--steps",
+        "2",
+        "--out",
+        str(out2),
+        tmp_path=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "image" in res.stderr and len(load(out2)) == 256

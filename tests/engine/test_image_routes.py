@@ -5,65 +5,21 @@ pipeline, both Point-E stages); only the sizes are reduced so it runs in seconds
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from engine.checkpoints import CLIP_NAME, default_store
 from engine.errors import GenerationCancelled, ModelNotInstalled
-from engine.models import build_model
 from engine.pipeline import generate, run
 from engine.requests import GenerationRequest
-from tests.engine.tiny_models import tiny_clip_config, tiny_clip_name, tiny_open_clip
-
-CLIP_WIDTH = 32
-BASE = {"width": 32, "layers": 1, "heads": 2, "n_ctx": 64, "clip_dim": CLIP_WIDTH}
-UP = {**BASE, "n_ctx": 192, "cond_ctx": 64}
-
-
-def _save_random(name: str, overrides: dict, path, seed: int) -> None:
-    torch.manual_seed(seed)
-    model = build_model(name, **overrides)
-    torch.nn.init.normal_(model.output_proj.weight, std=0.3)
-    torch.save(model.state_dict(), path)
+from tests.tiny_store import build_tiny_store
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A model store holding tiny base40M, upsample and CLIP, installed the normal way."""
-    root = tmp_path_factory.mktemp("store")
-    src = tmp_path_factory.mktemp("src")
-    name = tiny_clip_name(width=CLIP_WIDTH)
-    config_path = src / f"{name}.json"
-    config_path.write_text(json.dumps(tiny_clip_config(width=CLIP_WIDTH)))
-    (root / "settings.json").write_text(
-        json.dumps(
-            {
-                "model_overrides": {
-                    "base40M": BASE,
-                    "upsample": UP,
-                    CLIP_NAME: {"model_name": name, "model_config": str(config_path)},
-                }
-            }
-        )
-    )
-    st = default_store(root)
-    _save_random("base40M", BASE, src / "base_40m.pt", 1)
-    _save_random("upsample", UP, src / "upsample_40m.pt", 2)
-    from safetensors.torch import save_file
-
-    clip = tiny_open_clip(seed=3, width=CLIP_WIDTH)
-    save_file(
-        {k: v.contiguous() for k, v in clip.state_dict().items()},
-        src / "open_clip_model.safetensors",
-    )
-    st.install_file("base40M", src / "base_40m.pt", origin="test")
-    st.install_file("upsample", src / "upsample_40m.pt", origin="test")
-    st.install_file(CLIP_NAME, src / "open_clip_model.safetensors", origin="test")
-    return st
+    return build_tiny_store(tmp_path_factory.mktemp("store"), tmp_path_factory.mktemp("src"))
 
 
 def _drain(gen):
