@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer, QUrl, Signal
@@ -141,10 +142,15 @@ class MainWindow(QMainWindow):
             return self.viewer
         from desktop.viewer import Viewer
 
+        was_active, focused = self.isActiveWindow(), self.focusWidget()
         viewer = Viewer(self)
         self._center_layout.replaceWidget(self._viewer_placeholder, viewer.widget)
         self._viewer_placeholder.deleteLater()
         self.viewer = viewer
+        if was_active:  # creating VTK's native child window can take X focus from the window
+            self.activateWindow()
+        if focused is not None:
+            focused.setFocus()
         viewer.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         vc = self.view_controls
         vc.pointSizeChanged.connect(viewer.set_point_size)
@@ -354,7 +360,7 @@ class MainWindow(QMainWindow):
             "prompt": request.prompt if request else "",
             "image": str(request.image) if request and request.image else None,
             "seed": request.seed if request else None,
-            "model": request.model if request else None,
+            "model": cloud.meta.get("model", request.model if request else None),
             "mode": (request.extra or {}).get("mode") if request else None,
             "settings": {
                 "steps": request.steps,
@@ -367,6 +373,7 @@ class MainWindow(QMainWindow):
             if request
             else {},
             "duration_s": round(seconds, 3),
+            "engine": {k: v for k, v in cloud.meta.items() if k not in ("prompt", "model")},
         }
         try:
             entry = self.history.save(cloud, meta, self.viewer.thumbnail())
@@ -450,26 +457,40 @@ class MainWindow(QMainWindow):
             return
         from desktop.dialogs.export_dialog import run_export
 
-        run_export(self, self.current_cloud)
+        self.export_job = run_export(self, self.current_cloud)
 
     def open_models(self, names: list | None = None) -> None:
-        """Opens the model manager (desktop.dialogs.models_dialog) when it exists."""
+        """The model manager (desktop.dialogs.models_dialog), with the missing names selected."""
         try:
-            module = importlib.import_module("desktop.dialogs.models_dialog")
-            dialog_cls = module.ModelsDialog
-        except (ImportError, AttributeError) as exc:
+            from desktop.dialogs.models_dialog import ModelsDialog
+        except ImportError as exc:
             log.info("Models dialog not available: %s", exc)
-            QMessageBox.information(
-                self,
+            self._info(
                 "Models",
-                "The model manager is not available in this build. From a terminal, run:\n"
-                "python main.py models list\npython main.py models download NAME",
+                "The model manager is not available in this build. In a "
+                "terminal run: python main.py models list / models download NAME",
             )
             return
-        dialog = dialog_cls(self)
-        dialog.finished.connect(lambda _=0: self._refresh_installed())
+        if getattr(self, "models_dialog", None) is not None and self.models_dialog.isVisible():
+            self.models_dialog.raise_()
+            return
+        try:
+            dialog = ModelsDialog(parent=self, highlight=tuple(names or ()))
+        except Exception as exc:
+            self.show_error(exc, traceback.format_exc())
+            return
+        dialog.modelsChanged.connect(self._refresh_installed)
         self.models_dialog = dialog
         dialog.open()
+
+    def _info(self, title: str, text: str) -> QMessageBox:
+        """Non-modal information box (never blocks generation or tests)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        box.open()
+        self.last_info_box = box
+        return box
 
     def offer_models(self, names: list[str], text: str) -> None:
         box = QMessageBox(
@@ -529,10 +550,21 @@ class MainWindow(QMainWindow):
         for task in (self._probe_task, getattr(self, "_viewer_import", None)):
             if task is not None:
                 task.wait()
-        for box in (self.last_error_box, getattr(self, "last_offer_box", None)):
+        job = getattr(self, "export_job", None)
+        if job is not None:
+            job.task.wait()
+        dialog = getattr(self, "models_dialog", None)
+        if dialog is not None:
+            if hasattr(dialog, "shutdown"):
+                dialog.shutdown()  # cancels and waits for its download thread
+            dialog.close()
+        for name in ("last_error_box", "last_offer_box", "last_info_box", "about_dialog"):
+            box = getattr(self, name, None)
             if box is not None:
                 box.close()
+        self.progress.stop()
         if self.viewer is not None:
             self.viewer.close()
         self.log_panel.detach()
+        self.statusBar().clearMessage()  # stops the status bar's message timer
         super().closeEvent(event)

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 MULTI_SAMPLES = 0  # MSAA costs 4x per frame on software GL (llvmpipe) and points need none
 MIN_FRAME_S = 1.0 / 30.0  # preview renders are throttled to what the eye can use
+# at most 1/(1+3) of the GUI thread goes to preview frames: with slow (software) GL the frame
+# rate drops instead of the window freezing
+RENDER_BUDGET_FACTOR = 3.0
 
 
 class Viewer(QObject):
@@ -43,6 +46,8 @@ class Viewer(QObject):
         self.single_color = "#4c9be8"
         self.frames = 0
         self._last_render = 0.0
+        self.render_cost = 0.0  # smoothed seconds per frame (sets the throttle)
+        self.frame_interval = MIN_FRAME_S
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.timeout.connect(self._render_now)
@@ -127,11 +132,18 @@ class Viewer(QObject):
         self._apply_color_mode()
 
     def request_render(self) -> None:
-        """Render at most ~30 times a second; a burst of updates becomes one frame."""
-        if self._closed or self._render_timer.isActive():
+        """Render at most ~30 times a second; a burst of updates becomes one frame.
+
+        Due frames render at once rather than through a 0 ms timer: while step payloads keep
+        arriving, Qt may postpone timers, and the preview would freeze until the run ends."""
+        if self._closed:
             return
-        wait = MIN_FRAME_S - (time.perf_counter() - self._last_render)
-        self._render_timer.start(max(0, int(wait * 1000)))
+        wait = self.frame_interval - (time.perf_counter() - self._last_render)
+        if wait <= 0:
+            self._render_timer.stop()
+            self._render_now()
+        elif not self._render_timer.isActive():
+            self._render_timer.start(max(1, int(wait * 1000)))
 
     def flush(self) -> None:
         """Render a pending update now (the final frame, before a thumbnail is taken)."""
@@ -141,8 +153,15 @@ class Viewer(QObject):
     def _render_now(self) -> None:
         if self._closed:
             return
-        self._last_render = time.perf_counter()
-        self.plotter.update()  # pyvistaqt renders in paintEvent; render() would draw twice
+        start = time.perf_counter()
+        # pyvistaqt's widget renders in paintGL; plotter.render() would render once, then again
+        # when the widget repaints. repaint() renders exactly once, now, so its cost is measured.
+        self.widget.repaint()
+        end = time.perf_counter()
+        cost = end - start
+        self.render_cost = cost if self.frames == 0 else 0.7 * self.render_cost + 0.3 * cost
+        self.frame_interval = max(MIN_FRAME_S, RENDER_BUDGET_FACTOR * self.render_cost)
+        self._last_render = end
         self.frames += 1
         self.updated.emit(self.point_count)
 

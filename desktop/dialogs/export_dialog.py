@@ -1,54 +1,106 @@
-"""File → Export…: asks for a file name and hands the cloud to engine.export when it exists."""
+"""File → Export…: point clouds straight to engine.export, meshes built off the GUI thread."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-from engine.pointcloud import PointCloud
+from engine.pointcloud import Mesh, PointCloud
 
 log = logging.getLogger(__name__)
 
-NOT_AVAILABLE = (
-    "Export is not available in this build yet. Every result is already saved as a Point-E "
-    ".npz file in the history folder (right-click a result → Show in folder)."
-)
+CLOUD_FILTERS = {
+    "PLY point cloud (*.ply)": ".ply",
+    "Point-E NPZ point cloud (*.npz)": ".npz",
+    "GLB point cloud (*.glb)": ".glb",
+}
+MESH_FILTERS = {
+    "STL printable mesh, mm (*.stl)": ".stl",
+    "3MF printable mesh, mm (*.3mf)": ".3mf",
+    "OBJ mesh, mm (*.obj)": ".obj",
+}
+MESH_EXTS = set(MESH_FILTERS.values())
+PRINT_SIZE_MM = 80.0
 
 
-def exporter():
-    """engine.export.save if the exporter is installed, else None (imported lazily)."""
-    try:
-        module = importlib.import_module("engine.export")
-    except ImportError as exc:
-        log.info("engine.export not importable: %s", exc)
-        return None
-    return getattr(module, "save", None)
+def export_object(cloud: PointCloud, path: Path) -> Path:
+    """Write `cloud` (or a printable mesh built from it, by extension). Runs in any thread."""
+    from engine import export
+
+    path = Path(path)
+    obj: PointCloud | Mesh = cloud
+    if path.suffix.lower() in MESH_EXTS:
+        from engine.meshing import mesh_point_cloud, prepare_for_print
+
+        mesh, report = mesh_point_cloud(cloud, method="grid")
+        obj, _ = prepare_for_print(mesh, size_mm=PRINT_SIZE_MM)
+        log.info("mesh for %s: %s", path.name, report)
+    return export.save(obj, path)
 
 
-def run_export(parent: QWidget, cloud: PointCloud) -> Path | None:
-    save = exporter()
-    if save is None:
-        QMessageBox.information(parent, "Export", NOT_AVAILABLE)
-        return None
-    name, _ = QFileDialog.getSaveFileName(
-        parent, "Export point cloud", "pointcloud.ply", "PLY point cloud (*.ply);;All files (*)"
-    )
+class ExportJob(QObject):
+    """One export on a helper thread (meshing takes seconds); reports once, then is done."""
+
+    done = Signal(object, str)  # path or None, error message ("" on success)
+
+    def __init__(self, parent: QWidget, cloud: PointCloud, path: Path) -> None:
+        super().__init__(parent)
+        from desktop.controller import BackgroundTask
+
+        self.path = path
+        self.task = BackgroundTask(lambda: export_object(cloud, path), "export", self)
+        self.task.result.connect(lambda p: self._finish(p, ""))
+        self.task.error.connect(lambda msg: self._finish(None, msg))
+
+    def start(self) -> None:
+        self.task.start()
+
+    def _finish(self, path, error: str) -> None:
+        self.task.wait()
+        self.done.emit(path, error)
+
+
+def ask_path(parent: QWidget, stem: str = "pointcloud") -> Path | None:
+    filters = {**CLOUD_FILTERS, **MESH_FILTERS}
+    name, chosen = QFileDialog.getSaveFileName(parent, "Export", f"{stem}.ply", ";;".join(filters))
     if not name:
         return None
-    return export_to(parent, cloud, Path(name), save)
-
-
-def export_to(parent: QWidget, cloud: PointCloud, path: Path, save=None) -> Path | None:
-    from engine.errors import StudioError
-
-    save = save or exporter()
-    try:
-        save(cloud, path)
-    except (StudioError, ValueError, OSError) as exc:
-        QMessageBox.warning(parent, "Export failed", f"Could not export to {path}:\n{exc}")
-        return None
-    log.info("exported %d points to %s", len(cloud), path)
+    path = Path(name)
+    if not path.suffix and chosen in filters:
+        path = path.with_suffix(filters[chosen])
     return path
+
+
+def run_export(parent: QWidget, cloud: PointCloud, path: Path | None = None) -> ExportJob | None:
+    """Ask for a file (unless given) and export in the background with a busy dialog."""
+    path = path or ask_path(parent)
+    if path is None:
+        return None
+    progress = QProgressDialog(f"Exporting {path.name}…", "", 0, 0, parent)
+    progress.setCancelButton(None)
+    progress.setWindowTitle("Export")
+    progress.setMinimumDuration(300)
+    job = ExportJob(parent, cloud, path)
+
+    def finished(written, error: str) -> None:
+        progress.close()
+        if error:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Export failed",
+                f"Could not export {path.name}:\n{error}", QMessageBox.StandardButton.Ok, parent,
+            )  # fmt: skip
+            box.open()  # non-modal: never blocks the window (or a test)
+            job.error_box = box
+        else:
+            log.info("exported to %s", written)
+            status = getattr(parent, "statusBar", None)
+            if status is not None:
+                status().showMessage(f"Exported {written}", 8000)
+        job.deleteLater()
+
+    job.done.connect(finished)
+    job.start()
+    return job

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 PERCENT = 1000  # progress bar resolution
+MIN_UPDATE_S = 0.1  # QProgressBar repaints synchronously (and with it the 3D view): 10 Hz is plenty
 
 
 def format_seconds(seconds: float) -> str:
@@ -30,6 +34,11 @@ class ProgressPanel(QWidget):
         self.bar.setValue(0)
         self.detail = QLabel("", self)
         self.detail.setObjectName("progressDetail")
+        self._last_update = 0.0
+        self._pending = None  # the latest payload not shown yet (throttled)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._show_pending)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar, 3)
@@ -41,7 +50,17 @@ class ProgressPanel(QWidget):
         self.detail.setText(text)
 
     def show_step(self, payload) -> None:
-        """Update from a StepPayload (stage, step, totals, elapsed)."""
+        """Update from a StepPayload (stage, step, totals, elapsed), at most ~10 times a second."""
+        now = time.perf_counter()
+        wait = MIN_UPDATE_S - (now - self._last_update)
+        if not payload.final and wait > 0:
+            self._pending = payload
+            if not self._timer.isActive():
+                self._timer.start(int(wait * 1000) + 1)
+            return
+        self._timer.stop()
+        self._pending = None
+        self._last_update = now
         frac = overall_fraction(
             payload.stage_index, payload.n_stages, payload.step, payload.total_steps
         )
@@ -53,7 +72,18 @@ class ProgressPanel(QWidget):
         eta = f" · about {format_seconds(left)} left" if left is not None and frac < 1 else ""
         self.detail.setText(f"{format_seconds(payload.elapsed)} elapsed{eta}")
 
+    def _show_pending(self) -> None:
+        payload, self._pending = self._pending, None
+        if payload is not None:
+            self._last_update = 0.0
+            self.show_step(payload)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._pending = None
+
     def finish(self, text: str, *, done: bool = True) -> None:
+        self.stop()
         self.bar.setRange(0, PERCENT)
         self.bar.setValue(PERCENT if done else 0)
         self.bar.setFormat(text)

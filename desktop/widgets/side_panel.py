@@ -147,8 +147,8 @@ class SidePanel(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(1)
 
-        self.set_devices(("cpu",))
         self.mode_buttons["text"].setChecked(True)
+        self.set_availability(self.availability)  # "nothing official installed" until probed
 
     # ---- state ------------------------------------------------------------------------------
     @property

@@ -37,7 +37,11 @@ def assert_shut_down(window) -> None:
     from PySide6.QtCore import QThread, QTimer
 
     running = [t.objectName() or repr(t) for t in window.findChildren(QThread) if t.isRunning()]
-    active = [t.objectName() or repr(t) for t in window.findChildren(QTimer) if t.isActive()]
+    active = [
+        f"{t.objectName() or 'QTimer'} of {type(t.parent()).__name__}"
+        for t in window.findChildren(QTimer)
+        if t.isActive()
+    ]
     assert not window.controller.busy, "a generation worker is still registered"
     assert not running, f"threads still running after close: {running}"
     assert not active, f"timers still active after close: {active}"
@@ -60,8 +64,11 @@ def make_window(qtbot, studio_home, settings):
         window = MainWindow(**kwargs)
         windows.append(window)
         window.show()
+        window.activateWindow()  # window shortcuts (Ctrl+Enter, Esc, F12) need an active window
         qtbot.waitExposed(window)
+        qtbot.waitActive(window)
         qtbot.waitUntil(lambda: window.viewer is not None, timeout=60_000)
+        qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
         return window
 
     yield make
