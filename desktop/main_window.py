@@ -341,8 +341,8 @@ class MainWindow(QMainWindow):
 
     def _on_step(self, gen_id: int, payload) -> None:
         self._steps_seen += 1
+        self.progress.show_step(payload)  # marked dirty first: drawn with the viewer's frame
         self.viewer.show_points(payload.coords, payload.colors)
-        self.progress.show_step(payload)
 
     def _on_succeeded(self, gen_id: int, cloud: PointCloud, seconds: float) -> None:
         self.viewer.show_points(cloud.coords, cloud.colors)

@@ -61,6 +61,16 @@ class ProgressPanel(QWidget):
         self._timer.stop()
         self._pending = None
         self._last_update = now
+        # QProgressBar.setValue repaints synchronously, and in a window holding an OpenGL view
+        # every repaint recomposes the whole window (~30 ms on software GL). With updates off,
+        # the change is only marked dirty and drawn with the next frame.
+        self.setUpdatesEnabled(False)
+        try:
+            self._apply(payload)
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _apply(self, payload) -> None:
         frac = overall_fraction(
             payload.stage_index, payload.n_stages, payload.step, payload.total_steps
         )
