@@ -341,6 +341,10 @@ class MainWindow(QMainWindow):
 
     def _on_step(self, gen_id: int, payload) -> None:
         self._steps_seen += 1
+        if payload.notices:
+            text = " ".join(payload.notices)
+            log.warning("%s", text)
+            self.statusBar().showMessage(text, 15000)
         self.progress.show_step(payload)  # marked dirty first: drawn with the viewer's frame
         self.viewer.show_points(payload.coords, payload.colors)
 

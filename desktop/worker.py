@@ -34,6 +34,7 @@ class StepPayload:
     colors: np.ndarray  # (N, 3) float32 in 0..1, owned by this payload
     final: bool
     elapsed: float  # seconds since the run started
+    notices: tuple[str, ...] = ()  # things the user should know (ignored words...)
 
     @classmethod
     def from_step(cls, step: PipelineStep, elapsed: float) -> StepPayload:
@@ -48,6 +49,7 @@ class StepPayload:
             colors=np.array(step.colors, dtype=np.float32, copy=True),
             final=bool(step.final),
             elapsed=elapsed,
+            notices=tuple(getattr(step, "notices", ()) or ()),
         )
 
 

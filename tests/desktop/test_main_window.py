@@ -262,3 +262,54 @@ def test_screenshot_key_saves_the_viewport(make_window, qtbot, studio_home):
     qtbot.keyClick(window.side.prompt.editor, Qt.Key.Key_F12)
     shots = list((studio_home / "screenshots").glob("*.png"))
     assert len(shots) == 1 and shots[0].stat().st_size > 1000
+
+
+def test_engine_notices_reach_the_status_bar(make_window, qtbot):
+    inner = scripted_run(n_stages=1, steps=2, delay=0.0)
+
+    def run(request, *, should_cancel=None):
+        from dataclasses import replace as dc_replace
+
+        gen = inner(request, should_cancel=should_cancel)
+        first = next(gen)
+        yield dc_replace(first, notices=("Ignored words the built-in model does not know: zork",))
+        return (yield from gen)
+
+    window = make_window(run_fn=run)
+    with qtbot.waitSignal(window.generationFinished, timeout=60_000):
+        _type_and_generate(qtbot, window, "a red zork")
+    assert "zork" in window.log_panel.toPlainText()
+
+
+def test_missing_model_error_offers_the_models_dialog(make_window, qtbot):
+    from engine.errors import ModelNotInstalled
+
+    window = make_window(run_fn=scripted_run(fail_at=1, exc=ModelNotInstalled(["base40M"])))
+    with qtbot.waitSignal(window.generationFailed, timeout=30_000):
+        _type_and_generate(qtbot, window, "a red cube")
+    box = window.last_error_box
+    assert "base40M" in box.text()
+    buttons = [b for b in box.buttons() if b.text() == "Open Models…"]
+    assert len(buttons) == 1
+    buttons[0].click()
+    dialog = getattr(window, "models_dialog", None) or getattr(window, "last_info_box", None)
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    dialog.close()
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)
+
+
+def test_image_mode_builds_a_picture_request_and_routes_missing_models(
+    make_window, qtbot, examples_dir
+):
+    window = make_window(run_fn=scripted_run())
+    window.side.set_mode("image")
+    assert window.side.image.set_image(examples_dir / "corgi.jpg")
+    request = window.side.build_request()
+    assert request.image == examples_dir / "corgi.jpg" and request.prompt == ""
+    assert request.model == "base40M"
+    window.generate()  # nothing official installed: a message and a route to Models, no run
+    assert not window.controller.busy
+    assert "Not installed" in window.statusBar().currentMessage()
+    assert window.last_offer_box.isVisible()
+    window.last_offer_box.close()
