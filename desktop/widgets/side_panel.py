@@ -89,6 +89,7 @@ class SidePanel(QWidget):
         self.model = QComboBox()
         self.model.setObjectName("modelCombo")
         form.addRow("Model", self.model)
+        self.model.currentIndexChanged.connect(self._model_changed)
         seed_row = QHBoxLayout()
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
@@ -192,6 +193,17 @@ class SidePanel(QWidget):
             index = installed[0] if installed else 0
         self.model.setCurrentIndex(index)
         self.model.blockSignals(False)
+        self._model_changed()
+
+    def _model_changed(self, *_args) -> None:
+        """The built-in model makes 1,024 points in one stage: upsampling does not apply."""
+        builtin = self.model.currentData() == "embedded"
+        self.upsample.setEnabled(not builtin)
+        self.upsample.setToolTip(
+            "The built-in model makes 1,024 points; upsampling needs an official model"
+            if builtin
+            else "Second stage: 1,024 → 4,096 points (needs the upsampler model)"
+        )
 
     def set_availability(self, availability: Availability) -> None:
         self.availability = availability
