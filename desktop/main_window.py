@@ -129,9 +129,11 @@ class MainWindow(QMainWindow):
         """Import pyvista/VTK on a helper thread (window stays live), then build the view."""
         if self._closing or self.viewer is not None:
             return
-        self._viewer_import = BackgroundTask(
-            lambda: importlib.import_module("desktop.viewer"), "viewer-import", self
-        )
+
+        def load() -> None:  # pyvista/VTK, and triton before any GL context (see viewer.py)
+            importlib.import_module("desktop.viewer").preload_triton()
+
+        self._viewer_import = BackgroundTask(load, "viewer-import", self)
         self._viewer_import.result.connect(lambda _m: self.ensure_viewer())
         self._viewer_import.error.connect(lambda _e: self.ensure_viewer())  # retry, here
         self._viewer_import.start()
