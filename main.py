@@ -6,6 +6,8 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    import engine  # noqa: F401  (cheap; sets up the process before torch or VTK load)
+
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0].startswith("-psn"):  # macOS Finder passes -psn_… when double-clicked
         from desktop.app import run_app

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import engine  # noqa: F401  (first: keeps Triton out of the process, see engine/__init__)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POINTE_SHARED_DIR", ROOT.parent / "shared"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
