@@ -31,6 +31,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="embedded",
         help="model size: the shipped one, or a tiny one for smoke tests",
     )
+    p.add_argument(
+        "--max-loss-weight",
+        type=float,
+        help="override the cap of the high-noise loss weight (1 = plain epsilon MSE)",
+    )
+    p.add_argument(
+        "--additive-cond",
+        action="store_true",
+        help="on --resume: switch the text vector from a token to an addition",
+    )
     p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument(
@@ -75,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
         import dataclasses
 
         state = trainer.new_state(dataclasses.replace(config, seed=args.seed))
+    if args.max_loss_weight is not None:
+        import dataclasses
+
+        state.config = dataclasses.replace(state.config, max_loss_weight=args.max_loss_weight)
+    if args.additive_cond and state.config.token_cond:
+        trainer.use_additive_cond(state)
     print(trainer.describe(state), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     log_path = args.out / "train.jsonl"

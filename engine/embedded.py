@@ -68,6 +68,7 @@ def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
         heads=m["heads"],
         n_ctx=m["n_ctx"],
         clip_dim=m["clip_dim"],
+        token_cond=bool(m.get("token_cond", True)),
     )
     e = config["encoder"]
     enc = TextEncoder(

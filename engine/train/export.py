@@ -41,6 +41,7 @@ def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
             "heads": cfg.heads,
             "n_ctx": 1024,
             "clip_dim": cfg.cond_dim,
+            "token_cond": cfg.token_cond,
         },
         "encoder": {
             "vocab": list(ckpt["vocab"]),

@@ -45,6 +45,12 @@ class TrainConfig:
     ema: float = 0.998  # EMA decay of the shipped weights
     grad_clip: float = 1.0
     cond_drop_prob: float = 0.1  # classifier-free dropout (zero text vector)
+    token_cond: bool = True  # text vector as a prepended token (official) or added to points
+    # per-sample weight min(1 + 1/SNR(t), cap) on the epsilon MSE (1 = plain epsilon MSE).
+    # Plain epsilon MSE barely rewards using the text: a set model reads a cloud's colour and
+    # rough shape off its own noisy points except at high noise, where epsilon errors are tiny.
+    # This is v-prediction's weighting, capped; it leaves the optimum unchanged.
+    max_loss_weight: float = 20.0
     seed: int = 0
 
 
@@ -76,6 +82,7 @@ def build_net(
         n_ctx=1024,
         clip_dim=config.cond_dim,
         cond_drop_prob=config.cond_drop_prob,
+        token_cond=config.token_cond,
     )
     enc_cfg = TextEncoderConfig(
         vocab=tuple(vocab or vocabulary()),
@@ -99,8 +106,10 @@ def loss_on_batch(
     captions: list[str],
     x_data: torch.Tensor,
     gen: torch.Generator,
+    max_loss_weight: float = 1.0,
 ) -> torch.Tensor:
-    """Epsilon MSE over channels 0-5 at uniformly drawn integer steps.
+    """Epsilon MSE over channels 0-5 at uniformly drawn integer steps, weighted per sample by
+    min(1 + 1/SNR, max_loss_weight) (see TrainConfig.max_loss_weight).
 
     Channels 6-11 (learned variance) are left out of the loss: their output weights start at
     zero and get no gradient, so they stay zero (the Karras samplers never read them)."""
@@ -113,7 +122,12 @@ def loss_on_batch(
     cond = net["encoder"].encode(captions)  # (B, D)
     set_points(model, n)
     eps = model(xt, t, cond)[:, :6]
-    return torch.mean((eps - noise) ** 2)
+    per_sample = ((eps - noise) ** 2).mean(dim=(1, 2))  # (B,)
+    if max_loss_weight <= 1.0:
+        return per_sample.mean()
+    abar = torch.from_numpy(schedule.alphas_cumprod).to(torch.float32)[t]
+    weight = (1.0 + (1.0 - abar) / abar).clamp(max=max_loss_weight)  # 1 + 1/SNR
+    return (per_sample * weight).mean()
 
 
 def save_atomic(obj: dict, path: Path) -> None:
@@ -174,6 +188,20 @@ def checkpoint_dict(state: TrainState) -> dict:
     }
 
 
+def use_additive_cond(state: TrainState) -> None:
+    """Switch a token-conditioned run to adding the text vector to every point token.
+
+    Same weights and state-dict keys; clip_embed restarts from zero so the switch does not
+    disturb what the network already learned (its gradient is not zero, so it learns)."""
+    state.config = dataclasses.replace(state.config, token_cond=False)
+    for net in (state.net, state.ema):
+        model = net["model"]
+        model.config = dataclasses.replace(model.config, token_cond=False)
+        with torch.no_grad():
+            model.clip_embed.weight.zero_()
+            model.clip_embed.bias.zero_()
+
+
 def lr_at(config: TrainConfig, step: int) -> float:
     return config.lr * min(1.0, (step + 1) / max(config.warmup, 1))
 
@@ -208,7 +236,7 @@ def train(
         torch.manual_seed(cfg.seed * 1_000_003 + state.step)  # the model's cond dropout draw
         for group in state.opt.param_groups:
             group["lr"] = lr_at(cfg, state.step)
-        loss = loss_on_batch(state.net, schedule, captions, x, gen)
+        loss = loss_on_batch(state.net, schedule, captions, x, gen, cfg.max_loss_weight)
         state.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net_params, cfg.grad_clip)

@@ -93,3 +93,33 @@ def test_cli_reports_missing_arguments(tmp_path: Path, capsys) -> None:
     assert "--minutes" in capsys.readouterr().err
     assert run_cli(["train", "--export", str(tmp_path / "nope.pt")]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_high_noise_weighting_leaves_low_noise_alone() -> None:
+    torch.manual_seed(0)
+    state = trainer.new_state(TINY)
+    caps, x, _ = make_batch(1, 0, 4, 32)
+    schedule = NoiseSchedule.from_name("cosine")
+
+    def loss(weight_cap: float, seed: int) -> float:
+        with torch.no_grad():
+            g = torch.Generator().manual_seed(seed)
+            return float(trainer.loss_on_batch(state.net.eval(), schedule, caps, x, g, weight_cap))
+
+    plain, weighted = loss(1.0, 5), loss(20.0, 5)
+    assert weighted >= plain  # every weight is >= 1
+    # an untrained network predicts zero noise: loss ~1 per sample, so the weighted mean is
+    # the mean weight, which lies in (1, 20]
+    assert 1.0 < weighted <= 20.0 * plain + 1e-6
+
+
+def test_switch_to_additive_conditioning_keeps_the_weights_loadable(tmp_path: Path) -> None:
+    state = trainer.new_state(TINY)
+    trainer.train(state, tmp_path, max_steps=2)
+    trainer.use_additive_cond(state)
+    assert not state.net["model"].config.token_cond
+    trainer.train(state, tmp_path, max_steps=4)
+    paths = export_checkpoint(tmp_path / "last.pt", tmp_path / "export")
+    emb = load_from(tmp_path / "export")
+    assert not emb.model.config.token_cond
+    assert json.loads(paths[1].read_text())["model"]["token_cond"] is False
