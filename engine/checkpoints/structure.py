@@ -44,19 +44,9 @@ def pointe_layout(name: str, overrides: Mapping[str, object] | None = None) -> S
 
 
 def _describe_mismatch(want: Shapes, have: Shapes) -> str:
-    missing = [k for k in want if k not in have]
-    extra = [k for k in have if k not in want]
-    shaped = [
-        f"{k} {list(have[k])} (expected {list(want[k])})"
-        for k in want
-        if k in have and have[k] != want[k]
-    ]
-    parts = []
-    for label, items in (("missing", missing), ("unexpected", extra), ("wrong shape", shaped)):
-        if items:
-            more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-            parts.append(f"{len(items)} {label}: {', '.join(items[:3])}{more}")
-    return "; ".join(parts)
+    from engine.models import describe_mismatch  # one wording for every structure problem
+
+    return describe_mismatch(want, have)
 
 
 def mismatch(name: str, have: Shapes, overrides: Mapping[str, object] | None = None) -> str | None:

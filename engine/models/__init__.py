@@ -24,6 +24,7 @@ __all__ = [
     "StateDictMismatch",
     "build_model",
     "check_state_dict",
+    "describe_mismatch",
     "expected_shapes",
     "get_config",
 ]
@@ -74,24 +75,30 @@ def expected_shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
-def check_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> None:
-    """Raise StateDictMismatch naming missing, unexpected and mis-shaped keys (first few each)."""
-    want = expected_shapes(model)
-    have = {k: tuple(v.shape) for k, v in state_dict.items()}
+def describe_mismatch(want: Mapping[str, tuple], have: Mapping[str, tuple]) -> str:
+    """'' when the two key->shape layouts agree, else the first few missing/extra/mis-shaped."""
     missing = [k for k in want if k not in have]
     extra = [k for k in have if k not in want]
     shaped = [
         f"{k} {list(have[k])} (expected {list(want[k])})"
         for k in want
-        if k in have and have[k] != want[k]
+        if k in have and tuple(have[k]) != tuple(want[k])
     ]
-    problems = []
+    parts = []
     for label, items in (("missing", missing), ("unexpected", extra), ("wrong shape", shaped)):
         if items:
             more = f" and {len(items) - 3} more" if len(items) > 3 else ""
-            problems.append(f"{len(items)} {label}: {', '.join(items[:3])}{more}")
-    if problems:
-        raise StateDictMismatch("state dict does not fit the model: " + "; ".join(problems))
+            parts.append(f"{len(items)} {label}: {', '.join(items[:3])}{more}")
+    return "; ".join(parts)
+
+
+def check_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> None:
+    """Raise StateDictMismatch naming missing, unexpected and mis-shaped keys (first few each)."""
+    problem = describe_mismatch(
+        expected_shapes(model), {k: tuple(v.shape) for k, v in state_dict.items()}
+    )
+    if problem:
+        raise StateDictMismatch("state dict does not fit the model: " + problem)
 
 
 def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> nn.Module:
