@@ -7,14 +7,23 @@ import logging
 import platform
 from dataclasses import dataclass, field
 
+from engine.text2image.catalog import TEXT2IMAGE_DEFAULT  # plain data: no torch import
+
 log = logging.getLogger(__name__)
+
+#: The text-to-image model used unless the user picks another (engine.text2image's default).
+DEFAULT_IMAGE_MODEL = TEXT2IMAGE_DEFAULT["name"]
 
 # mode -> (label, hint shown in the side panel)
 MODES = {
-    "text": ("Text → 3D", "Fast: a text-conditioned model draws the cloud directly."),
+    "text": (
+        "Text → 3D (direct)",
+        "Direct: seconds, rough shapes. A text-conditioned model draws the cloud itself.",
+    ),
     "text-image": (
         "Text → Image → 3D",
-        "Better shapes, slower: draws a picture first, then lifts it into 3D.",
+        "Via a picture: better shapes, slower. A picture is drawn first (you can redraw or "
+        "replace it), then lifted into 3D.",
     ),
     "image": ("Image → 3D", "Lift your own picture (one object, plain background) into 3D."),
 }
@@ -27,7 +36,7 @@ MODE_MODELS = {
 # models that must be installed besides the base model, per mode
 MODE_EXTRAS = {
     "text": [],
-    "text-image": ["clip-vit-l-14", "text2image"],
+    "text-image": ["clip-vit-l-14", "upsample"],  # + the text-to-image model (image_model)
     "image": ["clip-vit-l-14"],
 }
 ALWAYS_INSTALLED = {"embedded"}
@@ -41,6 +50,9 @@ class Availability:
     installed: frozenset[str] = frozenset(ALWAYS_INSTALLED)
     torch_version: str | None = None
     notes: dict = field(default_factory=dict)
+    #: the text-to-image model (catalogue name, diffusers repo id or folder) `installed` was
+    #: probed for; its name is in `installed` when it loads offline
+    image_model: str = DEFAULT_IMAGE_MODEL
 
     def model_installed(self, name: str) -> bool:
         return name in ALWAYS_INSTALLED or name in self.installed
@@ -50,7 +62,40 @@ class Availability:
         bases = MODE_MODELS.get(mode, [])
         missing = [] if any(self.model_installed(b) for b in bases) else bases[:1]
         missing += [m for m in MODE_EXTRAS.get(mode, []) if not self.model_installed(m)]
+        if mode == "text-image" and not self.model_installed(self.image_model):
+            missing.append(image_model_label(self.image_model))
         return missing
+
+
+def image_model_label(model: str) -> str:
+    """The name to ask for: the catalogue name for the default's repo id, else `model` itself."""
+    return DEFAULT_IMAGE_MODEL if model == TEXT2IMAGE_DEFAULT["repo_id"] else model
+
+
+def download_bytes(names: list[str]) -> int:
+    """Total download size of the catalogue models among `names` (others count 0)."""
+    try:
+        from engine.checkpoints import get_entry
+    except Exception:  # the store is unavailable: no estimate
+        return 0
+    total = 0
+    for name in names:
+        try:
+            total += int(get_entry(name).size or 0)
+        except (KeyError, ValueError):
+            continue
+    return total
+
+
+def in_catalogue(name: str) -> bool:
+    """Whether the Models dialog can download `name` (a custom folder or repo id cannot be)."""
+    try:
+        from engine.checkpoints import get_entry
+
+        get_entry(name)
+    except Exception:
+        return False
+    return True
 
 
 def guess_devices() -> tuple[str, ...]:
@@ -82,8 +127,11 @@ def probe_devices() -> tuple[tuple[str, ...], str | None]:
     return tuple(devices), torch.__version__
 
 
-def probe_installed() -> frozenset[str]:
-    """Ask the model store which models are present; any failure means 'not installed'."""
+def probe_installed(image_model: str = DEFAULT_IMAGE_MODEL) -> frozenset[str]:
+    """Ask the model store which models are present; any failure means 'not installed'.
+
+    `image_model` (catalogue name, repo id or folder) is checked offline by engine.text2image,
+    which also finds the default model in the Hugging Face cache."""
     names = {n for models in MODE_MODELS.values() for n in models}
     names |= {n for extras in MODE_EXTRAS.values() for n in extras} | {"upsample", "sdf"}
     names |= {"clip-vit-l-14"}
@@ -99,15 +147,22 @@ def probe_installed() -> frozenset[str]:
                 found.add(name)
         except Exception:
             log.debug("is_installed(%s) failed", name, exc_info=True)
+    try:
+        if importlib.import_module("engine.text2image.models").is_installed(image_model):
+            found.add(image_model)
+    except Exception:
+        log.debug("text-to-image probe of %s failed", image_model, exc_info=True)
     return frozenset(found)
 
 
-def probe() -> Availability:
+def probe(image_model: str = DEFAULT_IMAGE_MODEL) -> Availability:
     """Everything at once: devices, installed models, and torch warmed up for the first run."""
     devices, torch_version = probe_devices()
-    installed = probe_installed()
+    installed = probe_installed(image_model)
     try:  # pre-import the pipeline so the first Generate starts at once
         importlib.import_module("engine.pipeline")
     except Exception as exc:
         log.info("engine.pipeline not importable yet: %s", exc)
-    return Availability(devices=devices, installed=installed, torch_version=torch_version)
+    return Availability(
+        devices=devices, installed=installed, torch_version=torch_version, image_model=image_model
+    )

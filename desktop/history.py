@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 CLOUD_FILE = "cloud.npz"
 THUMB_FILE = "thumb.png"
 META_FILE = "meta.json"
+PICTURE_FILE = "picture.png"  # Text → Image → 3D: the picture the cloud was lifted from
 FORMAT_VERSION = 1
 
 
@@ -54,6 +55,10 @@ class HistoryEntry:
     @property
     def thumb_path(self) -> Path:
         return self.folder / THUMB_FILE
+
+    @property
+    def picture_path(self) -> Path:
+        return self.folder / PICTURE_FILE
 
 
 def save_cloud_npz(cloud: PointCloud, path: Path) -> None:
@@ -91,8 +96,9 @@ class HistoryStore:
         cloud: PointCloud,
         meta: dict,
         thumbnail: np.ndarray | None = None,
+        picture=None,
     ) -> HistoryEntry:
-        """Write cloud, thumbnail and metadata; returns the new entry."""
+        """Write cloud, thumbnail, metadata and the source picture (PIL); returns the entry."""
         self.root.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = f"{stamp}-{secrets.token_hex(3)}"
@@ -108,6 +114,8 @@ class HistoryStore:
             save_cloud_npz(cloud, tmp / CLOUD_FILE)
             if thumbnail is not None:
                 _save_png(thumbnail, tmp / THUMB_FILE)
+            if picture is not None:
+                picture.save(tmp / PICTURE_FILE, format="PNG")
             (tmp / META_FILE).write_text(json.dumps(full_meta, indent=2, default=str), "utf-8")
             final = self.root / name
             os.replace(tmp, final)

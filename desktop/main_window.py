@@ -26,6 +26,7 @@ from desktop.controller import BackgroundTask, GenerationController
 from desktop.dialogs.errors import ErrorBox
 from desktop.history import HistoryEntry, HistoryStore
 from desktop.paths import data_dir, history_dir, screenshots_dir
+from desktop.picture_flow import PictureFlow
 from desktop.settings import Settings
 from desktop.widgets.gallery import Gallery
 from desktop.widgets.log_panel import LogPanel
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
     generationFinished = Signal(object)  # HistoryEntry of the saved result
     generationCancelled = Signal()
     generationFailed = Signal(object)  # the exception
+    pictureReady = Signal(object)  # a picture-only run finished: the picture (PIL)
     viewerReady = Signal()
 
     def __init__(
@@ -104,9 +106,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.gallery_dock], [170], Qt.Orientation.Vertical)
 
         self.controller = GenerationController(run_fn, self)
+        self.pictures = PictureFlow(self)
         self._connect()
         self._build_menus()
         self._restore_settings()
+        self.side.imageModelChanged.connect(lambda _m: self._refresh_installed())
         self.gallery.set_entries(self.history.entries())
         self.resize(1280, 820)
         geometry, state = self.settings.window_state()
@@ -244,6 +248,8 @@ class MainWindow(QMainWindow):
         side.upsample.setChecked(s.get("generation/upsample"))
         side.sampler.setCurrentIndex(max(0, side.sampler.findData(s.get("generation/sampler"))))
         side.prompt.set_history(s.prompt_history())
+        side.picture_settings.load(s)
+        side.picture.remove_background.setChecked(s.get("picture/remove_background"))
         self._saved_device = s.get("generation/device")
         self.view_controls.set_values(
             point_size=s.get("view/point_size"),
@@ -275,6 +281,8 @@ class MainWindow(QMainWindow):
         s.set("generation/sampler", side.sampler.currentData())
         s.set("generation/device", side.device.currentData() or "cpu")
         s.set("generation/precision", side.precision.currentData())
+        side.picture_settings.save(s)
+        s.set("picture/remove_background", side.picture.remove_background.isChecked())
         s.set("view/point_size", vc.point_size.value())
         s.set("view/color_mode", vc.color_mode.currentData())
         s.set("view/edl", vc.edl.isChecked())
@@ -288,7 +296,8 @@ class MainWindow(QMainWindow):
     def start_probe(self) -> None:
         if self._closing or self._probe_task is not None:
             return
-        self._probe_task = BackgroundTask(availability.probe, "probe", self)
+        image_model = self.side.picture_settings.image_model
+        self._probe_task = BackgroundTask(lambda: availability.probe(image_model), "probe", self)
         self._probe_task.result.connect(self._on_availability)
         self._probe_task.start()
 
@@ -307,8 +316,10 @@ class MainWindow(QMainWindow):
         )
 
     # ---- generation -------------------------------------------------------------------------
-    def generate(self) -> None:
-        """Ctrl+Enter / Generate: refuse clearly when busy or when inputs are missing."""
+    def generate(self, *_args, picture_only: bool = False) -> None:
+        """Ctrl+Enter / Generate: refuse clearly when busy or when inputs are missing.
+
+        picture_only (Text → Image → 3D): draw the picture and stop before 3D."""
         if self._closing:
             return
         if self.controller.busy:
@@ -324,12 +335,17 @@ class MainWindow(QMainWindow):
             if missing:
                 self.offer_models(missing, problem)
             return
+        self.start_request(self.side.build_request(picture_only=picture_only))
+
+    def start_request(self, request) -> bool:
+        """Remember the prompt and settings, then hand the request to the worker thread."""
+        if self._closing:
+            return False
         self.ensure_viewer()
-        request = self.side.build_request()
-        if request.prompt:
+        if request.prompt and not request.extra.get("from_picture"):
             self.side.prompt.set_history(self.settings.remember_prompt(request.prompt))
         self.save_settings()
-        self.controller.start(request)
+        return self.controller.start(request) is not None
 
     def cancel(self) -> None:
         if self.controller.cancel():
@@ -347,10 +363,20 @@ class MainWindow(QMainWindow):
             text = " ".join(payload.notices)
             log.warning("%s", text)
             self.statusBar().showMessage(text, 15000)
+        if payload.image is not None:
+            self.pictures.on_step(payload, self._request)
         self.progress.show_step(payload)  # marked dirty first: drawn with the viewer's frame
-        self.viewer.show_points(payload.coords, payload.colors)
+        if len(payload.coords):  # picture-stage steps carry no points
+            self.viewer.show_points(payload.coords, payload.colors)
 
     def _on_succeeded(self, gen_id: int, cloud: PointCloud, seconds: float) -> None:
+        if not isinstance(cloud, PointCloud):  # a picture-only run: the picture is the result
+            self.progress.finish(f"Picture ready in {format_seconds(seconds)}")
+            self.statusBar().showMessage(
+                "Picture ready: Continue to 3D, draw a new one, or replace it.", 8000
+            )
+            self.pictureReady.emit(cloud)
+            return
         self.viewer.show_points(cloud.coords, cloud.colors)
         self.viewer.flush()  # the final frame, now: it becomes the thumbnail
         self.current_cloud = cloud
@@ -368,6 +394,7 @@ class MainWindow(QMainWindow):
             "seed": request.seed if request else None,
             "model": cloud.meta.get("model", request.model if request else None),
             "mode": (request.extra or {}).get("mode") if request else None,
+            "picture": _picture_meta(request),
             "settings": {
                 "steps": request.steps,
                 "guidance": request.guidance,
@@ -382,7 +409,12 @@ class MainWindow(QMainWindow):
             "engine": {k: v for k, v in cloud.meta.items() if k not in ("prompt", "model")},
         }
         try:
-            entry = self.history.save(cloud, meta, self.viewer.thumbnail())
+            entry = self.history.save(
+                cloud,
+                meta,
+                self.viewer.thumbnail(),
+                picture=self.pictures.picture_for_history(request),
+            )
         except OSError as exc:
             self.show_error(exc, "")
             return None
@@ -423,6 +455,8 @@ class MainWindow(QMainWindow):
             return False
         self.viewer.show_points(cloud.coords, cloud.colors, fit=True)
         self.current_cloud = cloud
+        if self.side.mode == "text-image" and entry.picture_path.is_file():
+            self.side.picture.load_file(entry.picture_path, prompt=entry.prompt)
         self.progress.finish(f"{entry.title} · seed {entry.meta.get('seed', '?')}")
         return True
 
@@ -513,10 +547,14 @@ class MainWindow(QMainWindow):
 
     def _refresh_installed(self) -> None:
         current = getattr(self, "availability", None) or availability.Availability()
-        found = availability.probe_installed()
+        image_model = self.side.picture_settings.image_model
+        found = availability.probe_installed(image_model)
         self._on_availability(
             availability.Availability(
-                devices=current.devices, installed=found, torch_version=current.torch_version
+                devices=current.devices,
+                installed=found,
+                torch_version=current.torch_version,
+                image_model=image_model,
             )
         )
 
@@ -574,3 +612,14 @@ class MainWindow(QMainWindow):
         self.log_panel.detach()
         self.statusBar().clearMessage()  # stops the status bar's message timer
         super().closeEvent(event)
+
+
+def _picture_meta(request) -> dict | None:
+    """How a Text → Image → 3D result's picture was made (None for other routes)."""
+    if request is None or (request.extra or {}).get("mode") != "text-image":
+        return None
+    keys = ("image_model", "prompt_template", "negative_prompt", "image_steps")
+    meta = {k: request.extra.get(k) for k in keys}
+    meta["remove_background"] = request.extra.get("remove_background", True)
+    meta["continued_from"] = str(request.image) if request.image else None
+    return meta

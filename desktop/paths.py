@@ -31,3 +31,10 @@ def screenshots_dir() -> Path:
     path = data_dir() / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pictures_dir() -> Path:
+    """Pictures handed to Image → 3D from the picture panel (drawn, replaced or edited)."""
+    path = data_dir() / "pictures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

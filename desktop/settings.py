@@ -8,7 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from desktop.availability import DEFAULT_IMAGE_MODEL
 from desktop.paths import APP_NAME, HOME_ENV, ORG_NAME
+from desktop.widgets.picture_settings import DEFAULT_NEGATIVE_PROMPT
 
 MAX_PROMPT_HISTORY = 30
 
@@ -23,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "generation/sampler": "heun",
     "generation/device": "cpu",
     "generation/precision": "float32",
+    "picture/model": DEFAULT_IMAGE_MODEL,  # text-to-image model: name, repo id or folder
+    "picture/template": "",  # "" = the engine's default template
+    "picture/negative": DEFAULT_NEGATIVE_PROMPT,
+    "picture/steps": 0,  # 0 = the model's default
+    "picture/remove_background": True,
     "view/point_size": 5,
     "view/color_mode": "rgb",
     "view/single_color": "#4c9be8",

@@ -35,9 +35,13 @@ class StepPayload:
     final: bool
     elapsed: float  # seconds since the run started
     notices: tuple[str, ...] = ()  # things the user should know (ignored words...)
+    image: object | None = None  # PIL copy of the drawn picture (last step of the image stage)
+    prepared: object | None = None  # engine.imageprep.PreparedImage: what the 3D model sees
 
     @classmethod
-    def from_step(cls, step: PipelineStep, elapsed: float) -> StepPayload:
+    def from_step(
+        cls, step: PipelineStep, elapsed: float, *, remove_background: bool = True
+    ) -> StepPayload:
         return cls(
             stage=step.stage,
             stage_index=step.stage_index,
@@ -50,7 +54,23 @@ class StepPayload:
             final=bool(step.final),
             elapsed=elapsed,
             notices=tuple(getattr(step, "notices", ()) or ()),
+            **picture_fields(getattr(step, "image", None), remove_background),
         )
+
+
+def picture_fields(image: object | None, remove_background: bool) -> dict:
+    """A private copy of the picture and its preparation, computed here on the worker thread."""
+    if image is None:
+        return {}
+    from engine.imageprep import prepare_image
+
+    picture = image.copy()
+    try:
+        prepared = prepare_image(picture, remove_background=remove_background)
+    except Exception:  # the preview is a courtesy; the 3D stage reports real problems
+        log.warning("could not prepare the picture for the preview", exc_info=True)
+        prepared = None
+    return {"image": picture, "prepared": prepared}
 
 
 def default_run_fn() -> RunFn:
@@ -70,8 +90,17 @@ def limit_torch_threads() -> None:
     torch.set_num_threads(max(1, cores - 1))
 
 
+def _is_picture(value: object) -> bool:
+    from PIL import Image
+
+    return isinstance(value, Image.Image)
+
+
 class GenerationWorker(QObject):
-    """Runs one request; every signal carries the generation id so late payloads can be dropped."""
+    """Runs one request; every signal carries the generation id so late payloads can be dropped.
+
+    A request with extra["picture_only"] stops once the picture is drawn and succeeds with the
+    picture (PIL) instead of a point cloud: the 3D stages never start."""
 
     step = Signal(int, object)  # gen_id, StepPayload
     succeeded = Signal(int, object, float)  # gen_id, PointCloud, seconds
@@ -106,6 +135,9 @@ class GenerationWorker(QObject):
             limit_torch_threads()
             run_fn = self._run_fn or default_run_fn()
             gen = run_fn(self.request, should_cancel=self._cancel.is_set)
+            extra = self.request.extra or {}
+            picture_only = bool(extra.get("picture_only"))
+            remove_background = bool(extra.get("remove_background", True))
             while True:
                 if self._cancel.is_set():
                     raise GenerationCancelled()
@@ -114,9 +146,15 @@ class GenerationWorker(QObject):
                 except StopIteration as stop:
                     result = stop.value
                     break
-                self.step.emit(
-                    self.gen_id, StepPayload.from_step(record, time.perf_counter() - start)
+                payload = StepPayload.from_step(
+                    record, time.perf_counter() - start, remove_background=remove_background
                 )
+                self.step.emit(self.gen_id, payload)
+                if picture_only and payload.image is not None:
+                    result = payload.image  # gen.close() below: the 3D stages never start
+                    break
+            if picture_only and not _is_picture(result):
+                raise RuntimeError("Only Text → Image → 3D draws a picture; nothing to show.")
             if self._cancel.is_set():
                 raise GenerationCancelled()
             self.succeeded.emit(self.gen_id, result, time.perf_counter() - start)

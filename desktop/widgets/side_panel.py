@@ -24,8 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.availability import MODE_MODELS, MODES, Availability
+from desktop.availability import (
+    MODE_MODELS,
+    MODES,
+    Availability,
+    download_bytes,
+    in_catalogue,
+)
 from desktop.widgets.image_drop import ImageDropZone
+from desktop.widgets.picture_panel import PicturePanel
+from desktop.widgets.picture_settings import PictureSettings
 from desktop.widgets.prompt_box import PromptBox
 from engine.requests import GenerationRequest
 
@@ -40,6 +48,7 @@ class SidePanel(QWidget):
     cancelRequested = Signal()
     modelsRequested = Signal(list)  # names to get
     modeChanged = Signal(str)
+    imageModelChanged = Signal(str)  # the text-to-image model to probe for
 
     def __init__(self, paste_dir: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,8 +89,14 @@ class SidePanel(QWidget):
 
         self.prompt = PromptBox(self)
         self.image = ImageDropZone(paste_dir, self)
+        self.picture = PicturePanel(self)
+        self.picture_settings = PictureSettings(self)
+        self.picture_settings.imageModelChanged.connect(self.imageModelChanged)
+        self.image.imageChanged.connect(self._image_chosen)
         layout.addWidget(self.prompt)
         layout.addWidget(self.image)
+        layout.addWidget(self.picture)
+        layout.addWidget(self.picture_settings)
 
         # model and settings
         form_box = QGroupBox("Settings")
@@ -169,13 +184,14 @@ class SidePanel(QWidget):
 
     def _refresh_mode(self) -> None:
         mode = self.mode
-        _label, hint = MODES[mode]
-        missing = self.availability.mode_missing(mode)
-        if missing:
-            hint += " Needs: " + ", ".join(missing) + " (click “Get models…”)."
-        self.mode_hint.setText(hint)
+        self.mode_hint.setText(self.mode_text(mode))
         self.prompt.setVisible(mode in ("text", "text-image"))
         self.image.setVisible(mode == "image")
+        self.picture.setVisible(mode in ("text-image", "image"))
+        self.picture.set_interactive(mode == "text-image")
+        self.picture_settings.setVisible(mode == "text-image")
+        if mode == "image" and self.picture.source != str(self.image.path or ""):
+            self._image_chosen(self.image.path)
         current = self.model.currentData()
         self.model.blockSignals(True)
         self.model.clear()
@@ -194,6 +210,33 @@ class SidePanel(QWidget):
         self.model.setCurrentIndex(index)
         self.model.blockSignals(False)
         self._model_changed()
+
+    def mode_text(self, mode: str) -> str:
+        """The mode's hint, honest about what is missing and how much there is to download."""
+        _label, hint = MODES[mode]
+        missing = self.availability.mode_missing(mode)
+        if not missing:
+            return hint if mode == "text" else hint + " Its models are installed."
+        size = download_bytes(missing)
+        hint += " Needs " + ", ".join(missing)
+        get = "click “Get models…”"
+        hint += f" (about {size / 1e9:.1f} GB to download; {get})." if size else f" ({get})."
+        custom = [m for m in missing if not in_catalogue(m)]
+        if custom:
+            hint += (
+                f" The picture model {custom[0]} is not on this computer: download it with "
+                "diffusers, or pick a pipeline folder in Picture settings."
+            )
+        return hint
+
+    def _image_chosen(self, path) -> None:
+        """Image → 3D: show what the 3D model will see of the chosen picture."""
+        if self.mode != "image":
+            return
+        if path is None:
+            self.picture.clear()
+        else:
+            self.picture.load_file(path)
 
     def _model_changed(self, *_args) -> None:
         """The built-in model makes 1,024 points in one stage: upsampling does not apply."""
@@ -238,18 +281,36 @@ class SidePanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.generate.setEnabled(not running)
         self.cancel.setEnabled(running)
+        self.picture.set_running(running)
 
-    def build_request(self) -> GenerationRequest:
-        """The frozen request for the current inputs; the engine validates the details."""
+    def build_request(
+        self, *, picture_only: bool = False, picture_path: Path | None = None
+    ) -> GenerationRequest:
+        """The frozen request for the current inputs; the engine validates the details.
+
+        Text → Image → 3D: `picture_only` stops after the picture; `picture_path` skips the
+        picture and lifts that file (the picture panel's "Continue to 3D")."""
         mode = self.mode
-        extra = {"mode": mode}
+        extra: dict = {"mode": mode}
+        prompt = self.prompt.text() if mode != "image" else ""
+        image = self.image.path if mode == "image" else None
+        if mode in ("text-image", "image"):
+            extra["remove_background"] = self.picture.remove_background.isChecked()
         if mode == "text-image":
-            extra["via_image"] = True
+            extra.update(self.picture_settings.extra())
+            if picture_path is not None:
+                image = Path(picture_path)
+                prompt = self.picture.prompt  # the prompt the picture was drawn for, if any
+                extra["from_picture"] = True
+            else:
+                extra["via_image"] = True
+                if picture_only:
+                    extra["picture_only"] = True
         steps = self.steps.value() or None
         guidance = self.guidance.value()
         return GenerationRequest(
-            prompt=self.prompt.text() if mode != "image" else "",
-            image=self.image.path if mode == "image" else None,
+            prompt=prompt,
+            image=image,
             model=self.model.currentData() or "embedded",
             upsample=self.upsample.isChecked(),
             seed=self.seed.value(),
@@ -261,11 +322,25 @@ class SidePanel(QWidget):
             extra=extra,
         )
 
+    def continue_problem(self) -> tuple[str | None, list[str]]:
+        """Why the picture panel's picture cannot go to 3D now, and the models to get."""
+        if self.picture.picture is None:
+            return "No picture yet: Generate draws one, or load one with Replace…", []
+        needed = [self.model.currentData() or "base40M", "clip-vit-l-14"]
+        if self.upsample.isChecked():
+            needed.append("upsample")
+        missing = [n for n in needed if not self.availability.model_installed(n)]
+        if missing:
+            return "Not installed: " + ", ".join(missing) + ". Open Models to get it.", missing
+        return None, []
+
     def input_problem(self) -> str | None:
         """A message when the inputs cannot make a request (checked before any work starts)."""
         mode = self.mode
         if mode in ("text", "text-image") and not self.prompt.text():
             return "Type a prompt first (e.g. “a red cube”)."
+        if mode == "text-image" and self.picture_settings.problem():
+            return self.picture_settings.problem()
         if mode == "image" and self.image.path is None:
             return "Choose a picture first: drop one on the panel, browse, or paste."
         missing = self.availability.mode_missing(mode)
