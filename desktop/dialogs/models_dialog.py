@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -178,10 +178,13 @@ class ModelsDialog(QDialog):
         return [self.table.item(r, 0).text() for r in rows]
 
     def select(self, names: list[str]) -> None:
+        """Select every named row (selectRow alone would keep only the last one)."""
         self.table.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        selection = self.table.selectionModel()
         for name in names:
             if name in self._rows:
-                self.table.selectRow(self._rows[name])
+                selection.select(self.table.model().index(self._rows[name], 0), flags)
 
     @property
     def busy(self) -> bool:

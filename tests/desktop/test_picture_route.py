@@ -316,6 +316,11 @@ def test_mode_hints_are_honest_about_speed_and_downloads(make_window):
     hint = side.mode_text("text-image")
     assert "better" in hint.lower() and "slower" in hint.lower()
     assert f"about {download_bytes(NEEDED) / 1e9:.1f} GB" in hint
+    side.get_buttons["text-image"].click()  # the Models dialog opens with all four selected
+    dialog = window.models_dialog
+    assert sorted(dialog.selected_names()) == sorted(NEEDED)
+    assert dialog.download_button.isEnabled()
+    dialog.close()
 
 
 def test_desktop_picture_defaults_match_the_engine():
