@@ -141,6 +141,12 @@ def test_text_image_3d_shows_the_picture_then_the_cloud(
     assert "{prompt}" in entry.meta["picture"]["prompt_template"]
     assert entry.picture_path.is_file() and entry.thumb_path.is_file()
     assert [e.key for e in window.history.entries()] == [entry.key]
+    # reopening the result brings its picture back, ready for another Continue to 3D
+    side.picture.clear()
+    assert window.open_entry(entry)
+    saved = np.asarray(side.picture.picture)
+    np.testing.assert_array_equal(saved, np.asarray(picture.convert("RGB")))
+    assert side.picture.continue_button.isEnabled()
 
 
 @pytest.mark.gui
