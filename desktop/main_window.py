@@ -328,10 +328,7 @@ class MainWindow(QMainWindow):
         problem = self.side.input_problem()
         if problem:
             self.statusBar().showMessage(problem, 8000)
-            missing = self.side.availability.mode_missing(self.side.mode)
-            name = self.side.model.currentData()
-            if name and not self.side.availability.model_installed(name):
-                missing = sorted({*missing, name})
+            missing = [m for m in self.side.missing_models() if availability.in_catalogue(m)]
             if missing:
                 self.offer_models(missing, problem)
             return

@@ -343,17 +343,30 @@ class SidePanel(QWidget):
             return self.picture_settings.problem()
         if mode == "image" and self.image.path is None:
             return "Choose a picture first: drop one on the panel, browse, or paste."
-        missing = self.availability.mode_missing(mode)
+        missing = self.missing_models()
+        if not missing:
+            return None
+        known = [m for m in missing if in_catalogue(m)]
+        text = "Not installed: " + ", ".join(known) + ". Open Models to get it." if known else ""
+        custom = [m for m in missing if m not in known]
+        if custom:
+            text += (
+                f" The picture model {custom[0]} is not on this computer: choose a downloaded "
+                "diffusers folder or repo id in Picture settings."
+            )
+        return text.strip()
+
+    def missing_models(self) -> list[str]:
+        """Everything the current mode, model and upsample choice need that is not installed."""
+        missing = self.availability.mode_missing(self.mode)
         name = self.model.currentData()
         if name and not self.availability.model_installed(name):
-            missing = sorted({*missing, name})
+            missing = [*missing, name]
         official = name not in ("embedded", "tiny-random")
         if (
             official
             and self.upsample.isChecked()
             and not self.availability.model_installed("upsample")
         ):
-            missing = sorted({*missing, "upsample"})
-        if missing:
-            return "Not installed: " + ", ".join(missing) + ". Open Models to get it."
-        return None
+            missing = [*missing, "upsample"]
+        return sorted(set(missing))

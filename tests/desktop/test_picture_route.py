@@ -270,7 +270,9 @@ def test_cancel_during_the_3d_stage(make_window, installed, tiny_sd, qtbot):
 
 
 @pytest.mark.gui
-def test_missing_picture_model_is_explained_and_offered(make_window, installed, no_hf_cache, qtbot):
+def test_missing_picture_model_is_explained_and_offered(
+    make_window, installed, no_hf_cache, qtbot, tmp_path
+):
     calls = []
 
     def never_run(request, *, should_cancel=None):
@@ -301,6 +303,15 @@ def test_missing_picture_model_is_explained_and_offered(make_window, installed, 
     box = window.last_offer_box
     assert box.isVisible() and "sd-turbo" in box.text()
     box.close()
+    # a picture model the Models dialog cannot download: said so, with where to fix it
+    window.last_offer_box = None
+    side.picture_settings.set_image_model(str(tmp_path / "no-such-model"))
+    assert side.availability.mode_missing("text-image") == [str(tmp_path / "no-such-model")]
+    assert "Picture settings" in side.mode_hint.text()
+    window.generate()
+    assert not window.controller.busy and calls == []
+    assert "Picture settings" in window.statusBar().currentMessage()
+    assert window.last_offer_box is None, "nothing to download for a missing folder"
 
 
 def test_nothing_installed_names_every_model_and_the_download_size():
