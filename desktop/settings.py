@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "picture/negative": DEFAULT_NEGATIVE_PROMPT,
     "picture/steps": 0,  # 0 = the model's default
     "picture/remove_background": True,
+    "picture/review_first": False,  # Generate stops after the picture
     "view/point_size": 5,
     "view/color_mode": "rgb",
     "view/single_color": "#4c9be8",

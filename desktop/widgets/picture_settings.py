@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -78,6 +79,11 @@ class PictureSettings(QGroupBox):
         self.steps.setSpecialValueText("model default")
         self.steps.setToolTip(f"Picture denoising steps ({DEFAULT_IMAGE_MODEL}: 1-4, default 2)")
         form.addRow("Picture steps", self.steps)
+        self.review_first = QCheckBox("Stop after the picture, so I can check it")
+        self.review_first.setToolTip(
+            "Generate draws only the picture; “Continue to 3D” lifts it when you are happy"
+        )
+        form.addRow("", self.review_first)
         self._last_model = self.image_model
 
     @property
@@ -121,6 +127,7 @@ class PictureSettings(QGroupBox):
         self.template.setPlainText(settings.get("picture/template") or DEFAULT_PROMPT_TEMPLATE)
         self.negative.setText(settings.get("picture/negative"))
         self.steps.setValue(settings.get("picture/steps"))
+        self.review_first.setChecked(settings.get("picture/review_first"))
 
     def save(self, settings) -> None:
         settings.set("picture/model", self.image_model)
@@ -128,3 +135,4 @@ class PictureSettings(QGroupBox):
         settings.set("picture/template", "" if template == DEFAULT_PROMPT_TEMPLATE else template)
         settings.set("picture/negative", self.negative.text().strip())
         settings.set("picture/steps", self.steps.value())
+        settings.set("picture/review_first", self.review_first.isChecked())

@@ -304,7 +304,7 @@ class SidePanel(QWidget):
                 extra["from_picture"] = True
             else:
                 extra["via_image"] = True
-                if picture_only:
+                if picture_only or self.picture_settings.review_first.isChecked():
                     extra["picture_only"] = True
         steps = self.steps.value() or None
         guidance = self.guidance.value()

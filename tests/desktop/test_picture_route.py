@@ -365,6 +365,9 @@ def test_picture_settings_go_into_the_request_and_persist(make_window, tiny_sd):
     assert extra["negative_prompt"] == "people" and extra["image_steps"] == 3
     assert extra["remove_background"] is False
     assert side.build_request(picture_only=True).extra["picture_only"]
+    assert "picture_only" not in extra
+    side.picture_settings.review_first.setChecked(True)
+    assert side.build_request().extra["picture_only"], "review first: Generate draws only"
     side.picture_settings.template.setPlainText("no placeholder")
     assert "{prompt}" in side.input_problem()
     side.picture_settings.template.setPlainText("a photo of {prompt} on white")
@@ -375,3 +378,4 @@ def test_picture_settings_go_into_the_request_and_persist(make_window, tiny_sd):
     assert ps.template.toPlainText() == "a photo of {prompt} on white"
     assert ps.negative.text() == "people" and ps.steps.value() == 3
     assert not again.side.picture.remove_background.isChecked()
+    assert ps.review_first.isChecked()
