@@ -20,15 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop.availability import DEFAULT_IMAGE_MODEL
 
-# Copies of engine.text2image.generator's defaults (importing it would import torch at start-up);
-# tests/desktop/test_picture_route.py checks that they match.
-DEFAULT_PROMPT_TEMPLATE = (
-    "a 3D render of {prompt}, a single object, centered, full view, "
-    "plain white background, soft studio lighting"
-)
-DEFAULT_NEGATIVE_PROMPT = (
-    "multiple objects, cropped, cut off, busy background, scenery, text, watermark, frame, blurry"
-)
+# engine.text2image.catalog imports no torch, so start-up stays light.
+from engine.text2image.catalog import DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE
 
 
 class PictureSettings(QGroupBox):

@@ -11,6 +11,15 @@ _REPO = "stabilityai/sd-turbo"
 _REVISION = "b261bac6fd2cf515557d5d0707481eafa0485ec2"
 _MB = 1_000_000
 
+#: Asks for what Point-E was trained on: one object, centred, on plain white, rendered.
+DEFAULT_PROMPT_TEMPLATE = (
+    "a 3D render of {prompt}, a single object, centered, full view, "
+    "plain white background, soft studio lighting"
+)
+DEFAULT_NEGATIVE_PROMPT = (
+    "multiple objects, cropped, cut off, busy background, scenery, text, watermark, frame, blurry"
+)
+
 #: Everything the app and the model store need to know about the default model. See
 #: resources/model_cards/text2image.md for why this one.
 TEXT2IMAGE_DEFAULT: dict[str, Any] = {

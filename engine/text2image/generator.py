@@ -17,19 +17,15 @@ import torch
 from PIL import Image
 
 from engine.errors import GenerationCancelled, ModelNotInstalled, StudioError, UserInputError
-from engine.text2image.catalog import TEXT2IMAGE_DEFAULT
+from engine.text2image.catalog import (
+    DEFAULT_NEGATIVE_PROMPT,
+    DEFAULT_PROMPT_TEMPLATE,
+    TEXT2IMAGE_DEFAULT,
+)
 from engine.text2image.models import catalogue_name, missing_parts, resolve_model
 
 log = logging.getLogger(__name__)
 
-#: Asks for what Point-E was trained on: one object, centred, on plain white, rendered.
-DEFAULT_PROMPT_TEMPLATE = (
-    "a 3D render of {prompt}, a single object, centered, full view, "
-    "plain white background, soft studio lighting"
-)
-DEFAULT_NEGATIVE_PROMPT = (
-    "multiple objects, cropped, cut off, busy background, scenery, text, watermark, frame, blurry"
-)
 #: Steps and guidance for models other than the default, when the caller gives none.
 GENERIC_STEPS = 25
 GENERIC_GUIDANCE = 7.5
