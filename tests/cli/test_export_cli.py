@@ -62,6 +62,17 @@ def test_render_turntable_gif_of_a_point_cloud(examples_dir, artifacts_dir) -> N
     assert np.abs(frames[0].astype(int) - frames[2].astype(int)).mean() > 1  # it turns
 
 
+def test_render_turntable_mp4(examples_dir, tmp_path) -> None:
+    import imageio.v3 as iio
+
+    mp4 = tmp_path / "turntable.mp4"
+    src = str(examples_dir / "pc_corgi.npz")
+    assert run_cli(["render", src, "--out", str(mp4), "--frames", "6", "--size", "160x128"]) == 0
+    assert mp4.read_bytes()[4:8] == b"ftyp"  # an MP4 container
+    frames = iio.imread(mp4, index=None)
+    assert frames.shape[0] == 6 and frames.shape[1:3] == (128, 160)
+
+
 def test_cloud_conversions_and_ascii(examples_dir, tmp_path) -> None:
     src = str(examples_dir / "pc_corgi.npz")
     for ext in (".ply", ".glb", ".npz"):
