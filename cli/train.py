@@ -41,6 +41,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="on --resume: switch the text vector from a token to an addition",
     )
+    p.add_argument(
+        "--anneal-steps",
+        type=int,
+        help="decay the learning rate linearly to 5%% over this many steps from now",
+    )
+    p.add_argument("--ema", type=float, help="override the EMA decay")
+    p.add_argument(
+        "--bag-encoder",
+        type=float,
+        metavar="LR",
+        help="on --resume: replace the text encoder by a bag-of-words one, at LR",
+    )
     p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument(
@@ -89,6 +101,18 @@ def run(args: argparse.Namespace) -> int:
         import dataclasses
 
         state.config = dataclasses.replace(state.config, max_loss_weight=args.max_loss_weight)
+    if args.bag_encoder is not None and state.config.enc_mode != "bag":
+        trainer.use_bag_encoder(state, args.bag_encoder)
+    if args.anneal_steps is not None:
+        import dataclasses
+
+        state.config = dataclasses.replace(
+            state.config, anneal_from=state.step, anneal_steps=args.anneal_steps
+        )
+    if args.ema is not None:
+        import dataclasses
+
+        state.config = dataclasses.replace(state.config, ema=args.ema)
     if args.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)
     print(trainer.describe(state), flush=True)

@@ -78,6 +78,7 @@ def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
             layers=e["layers"],
             heads=e["heads"],
             out_dim=e["out_dim"],
+            mode=e.get("mode", "transformer"),
         )
     )
     return model, enc

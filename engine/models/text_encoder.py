@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 IGNORED = frozenset({"a", "an", "the"})  # articles carry nothing; dropped silently
 SPELLING = {"gray": "grey", "colour": "color"}  # folded before lookup
+# known glue words: a prompt needs at least one word besides these
+FILLER = ("with", "and", "in", "of", "that", "is", "colored", "coloured", "shaped")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +30,11 @@ class TextEncoderConfig:
     heads: int = 4  # attention heads
     max_words: int = 16  # longer prompts are cut (with a log line)
     out_dim: int = 128  # size of the L2-normalised output vector (the model's clip_dim)
+    # "transformer": attention over words, mean-pooled, projected. "bag": sum of word vectors
+    # (out_dim wide, one table for words before "with" and one for words after it), so that
+    # prompts differ from the start: the transformer's outputs collapsed in training (cosine
+    # 0.99 between any two prompts), which left the diffusion model nothing to condition on.
+    mode: str = "transformer"
 
 
 def words_of(prompt: str) -> list[str]:
@@ -66,6 +73,13 @@ class TextEncoder(nn.Module):
         super().__init__()
         self.config = config
         self._ids = {w: i + 1 for i, w in enumerate(config.vocab)}
+        if config.mode == "bag":
+            n = len(config.vocab) + 1
+            self.token_embed = nn.Embedding(n, config.out_dim, padding_idx=0)
+            self.part_embed = nn.Embedding(n, config.out_dim, padding_idx=0)
+            return
+        if config.mode != "transformer":
+            raise ValueError(f"unknown text encoder mode {config.mode!r}")
         self.token_embed = nn.Embedding(len(config.vocab) + 1, config.width, padding_idx=0)
         self.pos_embed = nn.Parameter(torch.randn(config.max_words, config.width) * 0.02)
         self.blocks = nn.ModuleList(
@@ -90,7 +104,7 @@ class TextEncoder(nn.Module):
         rows = []
         for prompt in prompts:
             known, unknown = self.analyse(prompt)
-            if not known:
+            if not [w for w in known if w not in FILLER]:
                 raise UserInputError(self._no_known_words_message(prompt))
             if unknown:
                 log.info("ignoring unknown words %s in %r", unknown, prompt)
@@ -123,6 +137,8 @@ class TextEncoder(nn.Module):
         n = ids.shape[1]
         if n > self.config.max_words:
             raise ValueError(f"ids must have at most {self.config.max_words} words, got {n}")
+        if self.config.mode == "bag":
+            return self._bag(ids, mask)
         x = self.token_embed(ids) + self.pos_embed[:n]  # (B, L, W)
         for block in self.blocks:
             x = block(x, mask)
@@ -131,10 +147,19 @@ class TextEncoder(nn.Module):
         pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, W)
         return F.normalize(self.out(pooled), dim=-1)  # (B, D), unit length
 
+    def _bag(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Sum of word vectors; words after "with" come from the second table (the part)."""
+        with_id = self._ids.get("with", -1)
+        after = torch.cumsum((ids == with_id).long(), dim=1) > 0  # (B, L)
+        keep = mask & (ids != with_id)
+        first = self.token_embed(ids * (keep & ~after))  # (B, L, D); id 0 rows are zero
+        second = self.part_embed(ids * (keep & after))
+        return F.normalize((first + second).sum(1), dim=-1)  # (B, D)
+
     def encode(self, prompts: list[str]) -> torch.Tensor:
         """Prompts -> (B, D) L2-normalised vectors on the encoder's device."""
         if isinstance(prompts, str) or not prompts:
             raise TypeError("prompts must be a non-empty list of strings")
         ids, mask = self.tokenize(list(prompts))
-        device = self.out.weight.device
+        device = self.token_embed.weight.device
         return self(ids.to(device), mask.to(device))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.models.text_encoder import FILLER
 from engine.train.shapes import COLORS, COMPOSITES, PRIMITIVES, PROPORTIONS, SIZES
 
 # primitive x colour combinations never captioned in training: the bench checks them as unseen
@@ -25,7 +26,6 @@ HELD_OUT: frozenset[tuple[str, str]] = frozenset(
 SYNONYMS: dict[str, str] = {"box": "cube", "ball": "sphere", "ring": "torus", "donut": "torus"}
 
 ARTICLES = frozenset({"a", "an", "the"})
-FILLER = ("with", "and", "in", "of", "that", "is", "colored", "coloured", "shaped")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
             "layers": cfg.enc_layers,
             "heads": max(1, cfg.enc_width // 16),
             "out_dim": cfg.cond_dim,
+            "mode": cfg.enc_mode,
         },
         "diffusion": {"schedule": SCHEDULE, "timesteps": 1024, "parameterization": "epsilon"},
         "defaults": dict(defaults or DEFAULTS),

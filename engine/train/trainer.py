@@ -36,6 +36,7 @@ class TrainConfig:
     enc_width: int = 64  # text encoder width
     enc_layers: int = 2  # text encoder blocks
     cond_dim: int = 128  # text vector size (the model's clip_dim)
+    enc_mode: str = "transformer"  # text encoder kind (see TextEncoderConfig.mode)
     # (points, batch) cycled step by step: the transformer has no positional embedding, so it
     # is a set model; mixing sizes keeps it right at the 1,024 points it samples at.
     point_cycle: tuple[tuple[int, int], ...] = ((128, 64), (256, 32), (128, 64), (1024, 8))
@@ -52,6 +53,8 @@ class TrainConfig:
     # This is v-prediction's weighting, capped; it leaves the optimum unchanged.
     max_loss_weight: float = 20.0
     seed: int = 0
+    anneal_from: int = 0  # step where the linear learning-rate decay starts
+    anneal_steps: int = 0  # length of that decay down to 5% of lr (0 = constant lr)
 
 
 TINY = TrainConfig(
@@ -90,6 +93,7 @@ def build_net(
         layers=config.enc_layers,
         heads=max(1, config.enc_width // 16),
         out_dim=config.cond_dim,
+        mode=config.enc_mode,
     )
     return nn.ModuleDict({"model": model, "encoder": TextEncoder(enc_cfg)})
 
@@ -202,8 +206,26 @@ def use_additive_cond(state: TrainState) -> None:
             model.clip_embed.bias.zero_()
 
 
+def use_bag_encoder(state: TrainState, lr: float) -> None:
+    """Replace a collapsed transformer text encoder by a bag-of-words one (fresh, seeded);
+    the optimizer restarts (its parameter list changed) at learning rate `lr`."""
+    state.config = dataclasses.replace(state.config, enc_mode="bag", lr=lr)
+    torch.manual_seed(state.config.seed + 1)
+    fresh = build_net(state.config, state.net["encoder"].config.vocab)["encoder"]
+    state.net["encoder"] = fresh.train()
+    state.ema["encoder"] = copy.deepcopy(fresh).eval().requires_grad_(False)
+    cfg = state.config
+    state.opt = torch.optim.AdamW(
+        state.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99)
+    )
+
+
 def lr_at(config: TrainConfig, step: int) -> float:
-    return config.lr * min(1.0, (step + 1) / max(config.warmup, 1))
+    """Linear warm-up, constant, then (when configured) a linear decay to 5%."""
+    lr = config.lr * min(1.0, (step + 1) / max(config.warmup, 1))
+    if config.anneal_steps > 0 and step >= config.anneal_from:
+        lr *= max(0.05, 1.0 - (step - config.anneal_from) / config.anneal_steps)
+    return lr
 
 
 def train(

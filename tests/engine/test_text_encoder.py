@@ -59,3 +59,24 @@ def test_batch_padding_does_not_change_a_prompt(encoder: TextEncoder) -> None:
         alone = encoder.encode(["red cube"])
         padded = encoder.encode(["red cube", "a small flat red mushroom with a white stem"])
     torch.testing.assert_close(alone[0], padded[0], atol=1e-5, rtol=1e-5)
+
+
+def test_bag_encoder_separates_prompts_and_binds_part_colours() -> None:
+    torch.manual_seed(0)
+    bag = TextEncoder(TextEncoderConfig(vocab=tuple(vocabulary()), out_dim=128, mode="bag"))
+    with torch.no_grad():
+        v = bag.encode(
+            [
+                "a red cube",
+                "a blue cube",
+                "a red mushroom with a white stem",
+                "a white mushroom with a red stem",
+                "red cube!",
+            ]
+        )
+    sim = v @ v.T
+    assert float(sim[0, 1]) < 0.8  # a colour word moves the vector a lot (no collapse)
+    assert float(sim[2, 3]) < 0.8  # which part gets which colour matters
+    torch.testing.assert_close(v[0], v[4])
+    with pytest.raises(UserInputError):
+        bag.encode(["with that"])  # only glue words: nothing to draw
