@@ -33,6 +33,7 @@ def main() -> int:
     p.add_argument("--points", type=int, help="points per cloud (default: the model's)")
     p.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
     p.add_argument("--guidance", type=float)
+    p.add_argument("--sigma-max", type=float)
     p.add_argument("--batch", type=int, default=40, help="prompts sampled together")
     p.add_argument("--dir", type=Path, default=RESOURCE_DIR, help="exported model folder")
     p.add_argument("--threads", type=int, default=2)
@@ -52,6 +53,7 @@ def main() -> int:
                 seed=1000 + seed + 7 * i,
                 steps=args.steps,
                 guidance=args.guidance,
+                sigma_max=args.sigma_max,
                 n_points=args.points,
             )
             for (kind, color), cloud in zip(chunk, x.numpy(), strict=True):
@@ -85,7 +87,8 @@ def report(rows: list[dict], defaults, args) -> None:
     print(
         f"embedded model quality: {len(rows)} samples, {args.seeds} seeds per prompt, "
         f"points={args.points or defaults.n_points}, steps={args.steps or defaults.steps}, "
-        f"guidance={args.guidance or defaults.guidance}, sampler={defaults.sampler}"
+        f"guidance={args.guidance or defaults.guidance}, sampler={defaults.sampler}, "
+        f"sigma_max={args.sigma_max or defaults.sigma_max}"
     )
     colors = list(COLORS)
     print("\nshape classified right (%) per primitive x colour; * = held out of training")

@@ -138,6 +138,7 @@ def generate(
     steps: int | None = None,
     guidance: float | None = None,
     n_points: int | None = None,
+    sigma_max: float | None = None,
 ) -> torch.Tensor:
     """Sample one cloud per prompt at the shipped defaults -> (B, 6, N) in data space
     (xyz about +-0.5, RGB 0..255). For benches and tests; the app goes through engine.pipeline."""
@@ -158,12 +159,13 @@ def generate(
     gen = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         cond = emb.encoder.encode(list(prompts)).to(device)  # (B, D)
-        x = torch.randn((len(prompts), 6, n), generator=gen, device=device) * d.sigma_max
+        s_max = sigma_max or d.sigma_max
+        x = torch.randn((len(prompts), 6, n), generator=gen, device=device) * s_max
         den = GaussianDenoiser(
             emb.model, NoiseSchedule.from_name(d.schedule), cond={"embeddings": cond}
         )
         scale = d.guidance if guidance is None else guidance
-        sigmas = karras_sigmas(steps or d.steps, d.sigma_min, d.sigma_max, device=str(device))
+        sigmas = karras_sigmas(steps or d.steps, d.sigma_min, s_max, device=str(device))
         extra = {} if d.sampler in ("euler_ancestral", "ancestral") else {"s_churn": d.s_churn}
         config = emb.model.config
         emb.model.config = dataclasses.replace(config, n_ctx=n)  # a set model: any N works
