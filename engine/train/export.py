@@ -23,7 +23,7 @@ DEFAULTS = {
     "steps": 24,
     "guidance": 3.0,
     "sigma_min": 1e-3,
-    "sigma_max": 120.0,
+    "sigma_max": 20.0,
     "s_churn": 0.0,
     "n_points": 1024,
 }
