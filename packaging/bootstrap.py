@@ -41,7 +41,7 @@ def ensure_venv() -> Path:
     stamp = VENV / f".installed-{_stamp()}"
     if stamp.exists():
         return py
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036  (this script runs on any system Python)
         sys.exit("Point-E Studio needs Python 3.10 or newer.")
     if not py.exists():
         print("Creating .venv …", flush=True)
