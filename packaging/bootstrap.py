@@ -1,7 +1,7 @@
 """One-command set-up: make .venv, install the pinned stack once, then run the app or the tests.
 
-    python3 packaging/bootstrap.py run    # set up if needed, open Point-E Studio
-    python3 packaging/bootstrap.py test   # set up if needed, run the whole test suite
+python3 packaging/bootstrap.py run    # set up if needed, open Point-E Studio
+python3 packaging/bootstrap.py test   # set up if needed, run the whole test suite
 """
 
 from __future__ import annotations
@@ -19,9 +19,18 @@ VENV = ROOT / ".venv"
 # torch and torchvision move together: open_clip imports only beside the matching pair.
 TORCH_PAIR = ["torch==2.14.1", "torchvision==0.29.1"]
 APT_PACKAGES = [
-    "xvfb", "xauth", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-cursor0", "libxcb-image0",
-    "libxcb-render-util0", "libxcb-shape0", "libxcb-randr0", "libxkbcommon-x11-0",
-    "libgl1-mesa-dri", "libegl1",
+    "xvfb",
+    "xauth",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-cursor0",
+    "libxcb-image0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-randr0",
+    "libxkbcommon-x11-0",
+    "libgl1-mesa-dri",
+    "libegl1",
 ]
 
 
