@@ -24,6 +24,7 @@ def embedded_stages(request: GenerationRequest) -> tuple[list[Stage], list[str]]
     emb = load_embedded(device=request.device)
     known, unknown = emb.encoder.analyse(request.prompt)
     if not known:
+        emb.encoder.encode([request.prompt])  # raises a UserInputError listing known words
         raise UserInputError(
             "The built-in model knows none of these words. It understands simple shapes, "
             "colours and a few objects, e.g. “a red cube”, “a tall blue cylinder”, "
