@@ -142,38 +142,30 @@ def generate(
 ) -> torch.Tensor:
     """Sample one cloud per prompt at the shipped defaults -> (B, 6, N) in data space
     (xyz about +-0.5, RGB 0..255). For benches and tests; the app goes through engine.pipeline."""
-    from engine.diffusion import (
-        ChannelScaling,
-        GaussianDenoiser,
-        NoiseSchedule,
-        guided,
-        karras_sigmas,
-        make_noise_fn,
-        sample,
-        sampler_by_name,
-    )
+    from engine.diffusion import NoiseSchedule, sample
+    from engine.stages import Stage, sample_stages
 
     d = emb.defaults
     n = n_points or d.n_points
-    device = next(emb.model.parameters()).device
-    gen = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
-        cond = emb.encoder.encode(list(prompts)).to(device)  # (B, D)
-        s_max = sigma_max or d.sigma_max
-        x = torch.randn((len(prompts), 6, n), generator=gen, device=device) * s_max
-        den = GaussianDenoiser(
-            emb.model, NoiseSchedule.from_name(d.schedule), cond={"embeddings": cond}
-        )
-        scale = d.guidance if guidance is None else guidance
-        sigmas = karras_sigmas(steps or d.steps, d.sigma_min, s_max, device=str(device))
-        extra = {} if d.sampler in ("euler_ancestral", "ancestral") else {"s_churn": d.s_churn}
-        config = emb.model.config
-        emb.model.config = dataclasses.replace(config, n_ctx=n)  # a set model: any N works
-        try:
-            gen_steps = sampler_by_name(d.sampler)(
-                guided(den, scale), x, sigmas, noise=make_noise_fn(gen, x), **extra
-            )
-            out = sample(gen_steps)
-        finally:
-            emb.model.config = config
-    return ChannelScaling().unscale(out)
+        cond = emb.encoder.encode(list(prompts))  # (B, D)
+    stage = Stage(
+        name="base",
+        model=emb.model,
+        schedule=NoiseSchedule.from_name(d.schedule),
+        n_points=n,
+        cond={"embeddings": cond},
+        guidance=d.guidance if guidance is None else guidance,
+        steps=steps or d.steps,
+        sigma_min=d.sigma_min,
+        sigma_max=sigma_max or d.sigma_max,
+        s_churn=d.s_churn,
+        sampler=d.sampler,
+    )
+    config = emb.model.config
+    emb.model.config = dataclasses.replace(config, n_ctx=n)  # a set model: any N works
+    try:
+        gen = torch.Generator().manual_seed(seed)
+        return sample(sample_stages([stage], batch=len(prompts), generator=gen))
+    finally:
+        emb.model.config = config
