@@ -57,3 +57,13 @@ def run_cli(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: one line, details with -v
+        from engine.errors import StudioError
+
+        if isinstance(exc, StudioError):  # a user-facing engine message a command did not wrap
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        logging.getLogger("cli").debug("unexpected failure", exc_info=True)
+        hint = "" if args.verbose else " (run again with -v for details)"
+        print(f"error: unexpected problem: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return 1

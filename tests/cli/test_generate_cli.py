@@ -116,3 +116,34 @@ def test_generate_from_picture_and_via_image(tmp_path, examples_dir):
     )
     assert res.returncode == 0, res.stderr
     assert "image" in res.stderr and len(load(out2)) == 256
+
+
+def test_unexpected_failures_are_one_line_too(tmp_path, monkeypatch, capsys):
+    """A failure no command foresaw is one line with a hint, not a traceback."""
+    import engine.export
+    from cli import run_cli
+
+    def broken_save(*_a, **_k):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(engine.export, "save", broken_save)
+    out = tmp_path / "x.ply"
+    code = run_cli(
+        [
+            "generate",
+            "--prompt",
+            "a red cube",
+            "--model",
+            "tiny-random",
+            "--steps",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "error: unexpected problem: RuntimeError: simulated bug (run again with -v for details)"
+    )
+    assert "Traceback" not in err and not out.exists()
