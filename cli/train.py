@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -17,13 +18,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train the built-in text-to-point-cloud model (CPU is fine) or export its weights",
-        description="Train the embedded model on procedural shapes; checkpoints go to "
-        "OUT/last.pt every few minutes, so an interrupted run continues with --resume.",
+        description="Train the embedded model on procedural shapes. With only --out it replays "
+        "the shipped model's recipe from scratch (engine/train/recipe.py), checkpointing to "
+        "OUT/last.pt every few minutes; the same command continues an interrupted run. "
+        "The override flags (--steps, --lr, ...) run a single experiment instead.",
     )
     p.add_argument("--out", type=Path, help="folder for checkpoints and the log")
     p.add_argument("--resume", type=Path, help="checkpoint to continue from (e.g. OUT/last.pt)")
-    p.add_argument("--minutes", type=float, help="stop after this much wall time")
-    p.add_argument("--steps", type=int, help="stop at this total step count")
+    p.add_argument("--minutes", type=float, help="stop after this much wall time (resume later)")
+    p.add_argument("--steps", type=int, help="experiment: stop at this total step count")
     p.add_argument("--seed", type=int, default=0, help="data and initialisation seed")
     p.add_argument(
         "--preset",
@@ -47,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="decay the learning rate linearly to 5%% over this many steps from now",
     )
     p.add_argument("--ema", type=float, help="override the EMA decay")
+    p.add_argument("--lr", type=float, help="override the peak learning rate from this step on")
     p.add_argument(
         "--bag-encoder",
         type=float,
@@ -70,6 +74,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+MANUAL_FLAGS = ("steps", "max_loss_weight", "anneal_steps", "ema", "lr", "bag_encoder")
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -86,39 +93,78 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise CliError("--out DIR is required (where checkpoints go)")
-    if args.minutes is None and args.steps is None:
+    manual = args.additive_cond or any(getattr(args, f) is not None for f in MANUAL_FLAGS)
+    if manual and args.minutes is None and args.steps is None:
         raise CliError("give --minutes M and/or --steps N so the run knows when to stop")
-    if args.resume:
-        if not args.resume.is_file():
-            raise CliError(f"checkpoint not found: {args.resume}")
-        state = trainer.state_from_checkpoint(trainer.load_checkpoint(args.resume))
+    resume = args.resume
+    if resume is None and not manual and (args.out / "last.pt").is_file():
+        resume = args.out / "last.pt"  # the recipe continues where the folder's run stopped
+    if resume:
+        if not resume.is_file():
+            raise CliError(f"checkpoint not found: {resume}")
+        state = trainer.state_from_checkpoint(trainer.load_checkpoint(resume))
     else:
-        config = trainer.PRESETS[args.preset]
-        import dataclasses
+        state = trainer.new_state(dataclasses.replace(trainer.PRESETS[args.preset], seed=args.seed))
+    if manual:
+        _apply_manual_overrides(state, args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(trainer.describe(state), flush=True)
+    on_log = _logger(args.out / "train.jsonl")
+    if manual:
+        trainer.train(
+            state,
+            args.out,
+            max_steps=args.steps,
+            minutes=args.minutes,
+            checkpoint_minutes=args.checkpoint_minutes,
+            on_log=on_log,
+        )
+        print(f"saved {args.out / 'last.pt'} at step {state.step}")
+        return 0
+    from engine.train import recipe
 
-        state = trainer.new_state(dataclasses.replace(config, seed=args.seed))
+    def on_phase(index: int, phase: recipe.Phase) -> None:
+        print(f"phase {index + 1}/{len(recipe.SHIPPED)} to step {phase.until}: {phase}")
+
+    recipe.run_recipe(
+        state,
+        args.out,
+        minutes=args.minutes,
+        checkpoint_minutes=args.checkpoint_minutes,
+        on_log=on_log,
+        on_phase=on_phase,
+    )
+    if recipe.finished(state):
+        print(
+            f"recipe finished at step {state.step}; export with: "
+            f"python main.py train --export {args.out / 'last.pt'}"
+        )
+    else:
+        print(f"stopped at step {state.step}; the same command continues from {args.out}")
+    return 0
+
+
+def _apply_manual_overrides(state, args: argparse.Namespace) -> None:
+    """Experiment flags (outside the shipped recipe), applied in a fixed order."""
+    from engine.train import trainer
+
+    changes: dict[str, object] = {}
     if args.max_loss_weight is not None:
-        import dataclasses
-
-        state.config = dataclasses.replace(state.config, max_loss_weight=args.max_loss_weight)
+        changes["max_loss_weight"] = args.max_loss_weight
+    if args.anneal_steps is not None:
+        changes.update(anneal_from=state.step, anneal_steps=args.anneal_steps)
+    if args.ema is not None:
+        changes["ema"] = args.ema
     if args.bag_encoder is not None and state.config.enc_mode != "bag":
         trainer.use_bag_encoder(state, args.bag_encoder)
-    if args.anneal_steps is not None:
-        import dataclasses
-
-        state.config = dataclasses.replace(
-            state.config, anneal_from=state.step, anneal_steps=args.anneal_steps
-        )
-    if args.ema is not None:
-        import dataclasses
-
-        state.config = dataclasses.replace(state.config, ema=args.ema)
+    if args.lr is not None:
+        changes["lr"] = args.lr
+    state.config = dataclasses.replace(state.config, **changes)
     if args.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)
-    print(trainer.describe(state), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    log_path = args.out / "train.jsonl"
 
+
+def _logger(log_path: Path):
     def on_log(rec: dict) -> None:
         rec = {**rec, "time": time.strftime("%H:%M:%S")}
         with open(log_path, "a", encoding="utf-8") as f:
@@ -130,13 +176,4 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    trainer.train(
-        state,
-        args.out,
-        max_steps=args.steps,
-        minutes=args.minutes,
-        checkpoint_minutes=args.checkpoint_minutes,
-        on_log=on_log,
-    )
-    print(f"saved {args.out / 'last.pt'} at step {state.step}")
-    return 0
+    return on_log

@@ -89,7 +89,7 @@ def test_cli_reports_missing_arguments(tmp_path: Path, capsys) -> None:
 
     assert run_cli(["train"]) == 1
     assert "--out" in capsys.readouterr().err
-    assert run_cli(["train", "--out", str(tmp_path)]) == 1
+    assert run_cli(["train", "--out", str(tmp_path), "--lr", "1e-3"]) == 1  # an experiment
     assert "--minutes" in capsys.readouterr().err
     assert run_cli(["train", "--export", str(tmp_path / "nope.pt")]) == 1
     assert "not found" in capsys.readouterr().err

@@ -1,0 +1,106 @@
+"""The shipped model's training recipe: phases of one seeded run, replayed by one command.
+
+The embedded model was trained as one run whose settings changed at fixed steps (see
+resources/models/MODEL_CARD.md for why). Each phase is a step range plus the overrides that
+hold from its first step on; since data and noise depend only on (seed, step) and every
+override is a pure function of the phase, `python main.py train --out DIR` replays the run
+from scratch and can stop and resume anywhere (it continues from DIR/last.pt).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.train import trainer
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phase:
+    """Train up to step `until` with these overrides (None = keep the previous value)."""
+
+    until: int
+    max_loss_weight: float | None = None
+    additive_cond: bool = False  # switch the text vector from a token to an addition
+    bag_encoder_lr: float | None = None  # replace the text encoder by a bag of words
+    lr: float | None = None
+    anneal_steps: int | None = None  # linear decay to 5% over this many steps from the start
+    ema: float | None = None
+
+
+SHIPPED: tuple[Phase, ...] = (
+    Phase(until=557, max_loss_weight=1.0),
+    Phase(until=739, max_loss_weight=20.0),
+    Phase(until=880, additive_cond=True),
+    Phase(until=1260, max_loss_weight=300.0),
+    Phase(until=1785, anneal_steps=600, ema=0.995),
+    Phase(until=2865, bag_encoder_lr=5e-4, anneal_steps=700, ema=0.99),
+    Phase(until=3387, lr=3e-4, anneal_steps=5500, ema=0.995),
+    Phase(until=9387, max_loss_weight=30.0, anneal_steps=6000),
+)
+
+
+def phase_start(phases: Sequence[Phase], index: int) -> int:
+    return phases[index - 1].until if index > 0 else 0
+
+
+def apply_phase(state: trainer.TrainState, phase: Phase, start: int) -> None:
+    """Put `state` into `phase` (begun at step `start`). Idempotent, so it is also right for a
+    run resumed in the middle of the phase."""
+    changes: dict[str, object] = {}
+    if phase.max_loss_weight is not None:
+        changes["max_loss_weight"] = phase.max_loss_weight
+    if phase.anneal_steps is not None:
+        changes.update(anneal_from=start, anneal_steps=phase.anneal_steps)
+    if phase.ema is not None:
+        changes["ema"] = phase.ema
+    if phase.bag_encoder_lr is not None and state.config.enc_mode != "bag":
+        trainer.use_bag_encoder(state, phase.bag_encoder_lr)
+    if phase.lr is not None:
+        changes["lr"] = phase.lr
+    state.config = dataclasses.replace(state.config, **changes)
+    if phase.additive_cond and state.config.token_cond:
+        trainer.use_additive_cond(state)
+
+
+def run_recipe(
+    state: trainer.TrainState,
+    out_dir: Path,
+    phases: Sequence[Phase] | None = None,
+    *,
+    minutes: float | None = None,
+    checkpoint_minutes: float = 4.0,
+    on_log: Callable[[dict], None] | None = None,
+    on_phase: Callable[[int, Phase], None] | None = None,
+) -> trainer.TrainState:
+    """Train `state` through every phase (default: SHIPPED) it has not finished, or until
+    `minutes` pass."""
+    phases = SHIPPED if phases is None else phases
+    deadline = None if minutes is None else time.monotonic() + minutes * 60
+    for index, phase in enumerate(phases):
+        if state.step >= phase.until:
+            continue
+        left = None if deadline is None else (deadline - time.monotonic()) / 60
+        if left is not None and left <= 0:
+            break
+        apply_phase(state, phase, phase_start(phases, index))
+        if on_phase:
+            on_phase(index, phase)
+        trainer.train(
+            state,
+            out_dir,
+            max_steps=phase.until,
+            minutes=left,
+            checkpoint_minutes=checkpoint_minutes,
+            on_log=on_log,
+        )
+        if state.step < phase.until:  # out of time inside this phase
+            break
+    return state
+
+
+def finished(state: trainer.TrainState, phases: Sequence[Phase] | None = None) -> bool:
+    return state.step >= (SHIPPED if phases is None else phases)[-1].until
