@@ -1,11 +1,15 @@
 """Quality of the embedded model: every primitive x every colour, several seeds, scored.
 
     python bench/quality.py [--seeds 5] [--points 1024] [--steps N] [--dir resources/models]
+                            [--extras]
 
 Each sample of "a {colour} {primitive}" is compared with the ground-truth object: symmetric
 Chamfer distance after centring and unit-RMS scaling, the nearest of the seven primitive
 templates (right or wrong), and the mean RGB error (0..1) against the nearest true point.
 Pairs held out of training are marked with *. Targets: >= 90% right, colour error <= 0.1.
+--extras also scores the composites ("a mushroom": nearest of the nine composite templates,
+colour against their default colours) and the proportion words ("a tall red cone": nearest
+of the plain/tall/flat/wide versions of that primitive); these have no target.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.embedded import RESOURCE_DIR, generate, load_from
 from engine.train.captions import HELD_OUT
-from engine.train.metrics import score
-from engine.train.shapes import COLORS, PRIMITIVES
+from engine.train.metrics import score, template
+from engine.train.shapes import COLORS, COMPOSITES, PRIMITIVES, PROPORTIONS
 
 
 def main() -> int:
@@ -38,6 +42,7 @@ def main() -> int:
     p.add_argument("--dir", type=Path, default=RESOURCE_DIR, help="exported model folder")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", type=Path, help="also write every sample's scores here")
+    p.add_argument("--extras", action="store_true", help="also score composites, proportions")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     emb = load_from(args.dir)
@@ -69,9 +74,53 @@ def main() -> int:
                 )
         print(f"seed {seed} done, {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
     report(rows, emb.defaults, args)
+    if args.extras:
+        rows += extras(emb, args)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def extras(emb, args) -> list[dict]:
+    """Composites in their default colours and primitives with a proportion word."""
+    composites = {k: template(k) for k in COMPOSITES}
+    forms = ["plain", *PROPORTIONS]
+    asks = [("composite", k, COMPOSITES[k][0], None) for k in COMPOSITES]
+    asks += [("proportion", k, "red", w) for k in PRIMITIVES for w in PROPORTIONS]
+    rows = []
+    for seed in range(args.seeds):
+        for i in range(0, len(asks), args.batch):
+            chunk = asks[i : i + args.batch]
+            prompts = [f"a {k}" if g == "composite" else f"a {w} {c} {k}" for g, k, c, w in chunk]
+            x = generate(
+                emb,
+                prompts,
+                seed=5000 + seed + 7 * i,
+                steps=args.steps,
+                guidance=args.guidance,
+                sigma_max=args.sigma_max,
+                n_points=args.points,
+            )
+            for (group, kind, color, word), cloud in zip(chunk, x.numpy(), strict=True):
+                xyz, rgb = cloud[:3].T, cloud[3:].T / 255.0
+                if group == "composite":
+                    s = score(xyz, rgb, kind, color, composites)
+                else:
+                    cands = {f: template(kind, None if f == "plain" else f) for f in forms}
+                    s = score(xyz, rgb, kind, color, cands, proportion=word, expect=word)
+                rows.append({"group": group, "kind": kind, "word": word, "seed": seed, **s})
+    print("\nextras (no targets): right %, colour error, Chamfer, most common wrong label")
+    for group, key in (("composite", "kind"), ("proportion", "word")):
+        sel = [r for r in rows if r["group"] == group]
+        for name in dict.fromkeys(r[key] for r in sel):
+            part = [r for r in sel if r[key] == name]
+            acc, col, ch = _summary(part)
+            wrong = [r["label"] for r in part if not r["correct"]]
+            common = max(set(wrong), key=wrong.count) if wrong else "-"
+            print(f"  {group:10} {name:9} {100 * acc:5.1f}%  {col:.3f}  {ch:.3f}  {common}")
+        acc, col, ch = _summary(sel)
+        print(f"  {group:10} {'all':9} {100 * acc:5.1f}%  {col:.3f}  {ch:.3f}  (n={len(sel)})")
+    return rows
 
 
 def _summary(rows: list[dict]) -> tuple[float, float, float]:

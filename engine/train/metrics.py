@@ -9,7 +9,7 @@ from scipy.spatial import cKDTree
 
 from engine.train.captions import spec_for
 from engine.train.dataset import render
-from engine.train.shapes import PRIMITIVES
+from engine.train.shapes import COMPOSITES, PRIMITIVES
 
 TEMPLATE_POINTS = 2048
 
@@ -27,22 +27,36 @@ def chamfer(a: np.ndarray, b: np.ndarray) -> float:
     return float(da.mean() + db.mean())
 
 
-def ground_truth(kind: str, color: str, n: int = TEMPLATE_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """The canonical object a prompt "a {color} {kind}" describes: xyz (n, 3), RGB (n, 3) 0..1."""
-    return render(spec_for(kind, color), n, np.random.default_rng(12345), jitter=False)
+def ground_truth(
+    kind: str, color: str, n: int = TEMPLATE_POINTS, proportion: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The canonical object "a [proportion] {color} {kind}" describes: xyz (n, 3), RGB 0..1."""
+    spec = spec_for(kind, color, proportion)
+    return render(spec, n, np.random.default_rng(12345), jitter=False)
 
 
 @functools.cache
+def template(kind: str, proportion: str | None = None) -> np.ndarray:
+    """A normalised canonical cloud (colour plays no part in it)."""
+    color = COMPOSITES[kind][0] if kind in COMPOSITES else "grey"
+    return normalise_cloud(ground_truth(kind, color, proportion=proportion)[0])
+
+
 def templates() -> dict[str, np.ndarray]:
     """Normalised canonical clouds of the seven primitives (for nearest-template labels)."""
-    return {k: normalise_cloud(ground_truth(k, "grey")[0]) for k in PRIMITIVES}
+    return {k: template(k) for k in PRIMITIVES}
+
+
+def nearest(xyz: np.ndarray, candidates: dict[str, np.ndarray]) -> tuple[str, dict[str, float]]:
+    """The candidate template nearest to xyz in Chamfer distance, and all distances."""
+    x = normalise_cloud(xyz)
+    dists = {k: chamfer(x, t) for k, t in candidates.items()}
+    return min(dists, key=dists.get), dists
 
 
 def classify(xyz: np.ndarray) -> tuple[str, dict[str, float]]:
     """The primitive whose template is nearest in Chamfer distance, and all distances."""
-    x = normalise_cloud(xyz)
-    dists = {k: chamfer(x, t) for k, t in templates().items()}
-    return min(dists, key=dists.get), dists
+    return nearest(xyz, templates())
 
 
 def colour_error(xyz: np.ndarray, rgb: np.ndarray, gt_xyz: np.ndarray, gt_rgb: np.ndarray) -> float:
@@ -52,13 +66,23 @@ def colour_error(xyz: np.ndarray, rgb: np.ndarray, gt_xyz: np.ndarray, gt_rgb: n
     return float(np.abs(np.clip(rgb, 0, 1) - gt_rgb[idx]).mean())
 
 
-def score(xyz: np.ndarray, rgb: np.ndarray, kind: str, color: str) -> dict[str, float | str | bool]:
-    """All scores of one sample (rgb in 0..1) against the object its prompt names."""
-    gt_xyz, gt_rgb = ground_truth(kind, color)
-    label, _ = classify(xyz)
+def score(
+    xyz: np.ndarray,
+    rgb: np.ndarray,
+    kind: str,
+    color: str,
+    candidates: dict[str, np.ndarray] | None = None,
+    proportion: str | None = None,
+    expect: str | None = None,
+) -> dict[str, float | str | bool]:
+    """All scores of one sample (rgb in 0..1) against the object its prompt names. The label
+    is the nearest of `candidates` (default: the seven primitives); the sample is right when
+    the label is `expect` (default: kind)."""
+    gt_xyz, gt_rgb = ground_truth(kind, color, proportion=proportion)
+    label, _ = nearest(xyz, templates() if candidates is None else candidates)
     return {
         "chamfer": chamfer(normalise_cloud(xyz), normalise_cloud(gt_xyz)),
         "label": label,
-        "correct": label == kind,
+        "correct": label == (expect or kind),
         "colour_error": colour_error(xyz, rgb, gt_xyz, gt_rgb),
     }
