@@ -26,7 +26,9 @@ class EmbeddedDefaults:
     """Sampling settings the shipped model was tuned for (<= 10 s per cloud on a 2-core CPU)."""
 
     steps: int = 24  # Karras sigma levels (Heun: 2 * steps - 1 network calls)
-    guidance: float = 3.0  # classifier-free guidance scale (batch doubled inside `guided`)
+    # classifier-free guidance scale (batch doubled inside `guided`); above ~2 this small model
+    # over-sharpens: cones flatten into pyramids (bench/quality.py)
+    guidance: float = 1.5
     sigma_min: float = 1e-3
     sigma_max: float = 20.0  # lower than the official 120: above ~20 its x0 guesses are noise
     s_churn: float = 0.0  # Heun churn; 0 = deterministic given the initial noise

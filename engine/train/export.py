@@ -21,7 +21,7 @@ DEFAULTS = {
     "sampler": "heun",
     "schedule": "cosine",
     "steps": 24,
-    "guidance": 3.0,
+    "guidance": 1.5,
     "sigma_min": 1e-3,
     "sigma_max": 20.0,
     "s_churn": 0.0,

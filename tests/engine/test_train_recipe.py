@@ -4,11 +4,13 @@ inside) phases ends with the same weights as one straight run."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
+from engine.embedded import CONFIG_FILE, RESOURCE_DIR
 from engine.train import recipe, trainer
 
 TINY = dataclasses.replace(trainer.PRESETS["tiny"], seed=5)
@@ -75,3 +77,11 @@ def test_cli_replays_the_recipe_and_continues_its_folder(
     assert trainer.load_checkpoint(out / "last.pt")["step"] == 7
     assert run_cli(["train", "--out", str(out)]) == 0  # finds last.pt: nothing left to do
     assert "recipe finished at step 7" in capsys.readouterr().out
+
+
+def test_shipped_weights_come_from_the_end_of_the_recipe() -> None:
+    """The model card's recipe and the shipped file agree on where training stopped."""
+    steps = [p.until for p in recipe.SHIPPED]
+    assert steps == sorted(set(steps))
+    config = json.loads((RESOURCE_DIR / CONFIG_FILE).read_text())
+    assert config["training"]["steps"] == recipe.SHIPPED[-1].until
