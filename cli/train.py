@@ -145,23 +145,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _apply_manual_overrides(state, args: argparse.Namespace) -> None:
-    """Experiment flags (outside the shipped recipe), applied in a fixed order."""
-    from engine.train import trainer
+    """Experiment flags (outside the shipped recipe), applied as a phase starting now."""
+    from engine.train import recipe
 
-    changes: dict[str, object] = {}
-    if args.max_loss_weight is not None:
-        changes["max_loss_weight"] = args.max_loss_weight
-    if args.anneal_steps is not None:
-        changes.update(anneal_from=state.step, anneal_steps=args.anneal_steps)
-    if args.ema is not None:
-        changes["ema"] = args.ema
-    if args.bag_encoder is not None and state.config.enc_mode != "bag":
-        trainer.use_bag_encoder(state, args.bag_encoder)
-    if args.lr is not None:
-        changes["lr"] = args.lr
-    state.config = dataclasses.replace(state.config, **changes)
-    if args.additive_cond and state.config.token_cond:
-        trainer.use_additive_cond(state)
+    overrides = recipe.Overrides(
+        max_loss_weight=args.max_loss_weight,
+        additive_cond=args.additive_cond,
+        bag_encoder_lr=args.bag_encoder,
+        lr=args.lr,
+        anneal_steps=args.anneal_steps,
+        ema=args.ema,
+    )
+    recipe.apply_overrides(state, overrides, start=state.step)
 
 
 def _logger(log_path: Path):

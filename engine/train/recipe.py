@@ -19,16 +19,22 @@ from engine.train import trainer
 
 
 @dataclass(frozen=True, kw_only=True)
-class Phase:
-    """Train up to step `until` with these overrides (None = keep the previous value)."""
+class Overrides:
+    """Training settings changed from some step on (None = keep the current value)."""
 
-    until: int
     max_loss_weight: float | None = None
     additive_cond: bool = False  # switch the text vector from a token to an addition
     bag_encoder_lr: float | None = None  # replace the text encoder by a bag of words
     lr: float | None = None
     anneal_steps: int | None = None  # linear decay to 5% over this many steps from the start
     ema: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phase(Overrides):
+    """Train up to step `until` with these overrides."""
+
+    until: int
 
 
 SHIPPED: tuple[Phase, ...] = (
@@ -47,9 +53,9 @@ def phase_start(phases: Sequence[Phase], index: int) -> int:
     return phases[index - 1].until if index > 0 else 0
 
 
-def apply_phase(state: trainer.TrainState, phase: Phase, start: int) -> None:
+def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> None:
     """Put `state` into `phase` (begun at step `start`). Idempotent, so it is also right for a
-    run resumed in the middle of the phase."""
+    run resumed in the middle of a recipe phase."""
     changes: dict[str, object] = {}
     if phase.max_loss_weight is not None:
         changes["max_loss_weight"] = phase.max_loss_weight
@@ -86,7 +92,7 @@ def run_recipe(
         left = None if deadline is None else (deadline - time.monotonic()) / 60
         if left is not None and left <= 0:
             break
-        apply_phase(state, phase, phase_start(phases, index))
+        apply_overrides(state, phase, phase_start(phases, index))
         if on_phase:
             on_phase(index, phase)
         trainer.train(
