@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "models": "cli.models",
     "export": "cli.export",
     "render": "cli.render",
+    "check": "cli.check",
     "train": "cli.train",
 }
 
