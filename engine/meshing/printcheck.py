@@ -14,6 +14,11 @@ OVERHANG_DEGREES = 45.0  # steeper than this from vertical needs supports on mos
 BED_TOLERANCE = 1e-4  # within this share of the longest side above the lowest z: on the bed
 FACING_DOWN = 0.99  # normal z below minus this: a face lies flat (on the bed, for contact area)
 MAX_RAYS = 4096  # more faces than this: the thin-wall probe samples them (area-weighted, seeded)
+MAX_PIECES = 512  # a thin-wall probe is cut into at most this many pieces (see _segment_hits)
+PIECE_BLOCK = 8  # pieces tested together before segments that hit drop out
+CHUNK = 1 << 20  # segment-triangle pairs tested at once (bounds memory)
+BRUTE_PAIRS = 1 << 20  # fewer segment-triangle pairs than this in a size class: test them all
+SPARSE = 64  # a size class gets at most one piece per this many triangles
 WARN_SHARE = 0.01  # overhang / thin-wall shares above this are worth a warning
 SMALL_MODEL_MM = 5.0  # smaller than this across: probably not in millimetres
 LARGE_MODEL_MM = 300.0  # larger than this: bigger than most printers' beds
@@ -155,10 +160,11 @@ def _segment_hits(
 ) -> np.ndarray:
     """For each segment origin + t * dir (0 < t < length): does it cross a triangle but `skip`?
 
-    Broad phase: triangles in size classes (powers of two of their bounding radius), each in a
-    KD-tree of centres; a segment is cut into pieces no longer than the class radius, so the
-    candidates come from a thin tube, not a ball of the whole length. Narrow phase: Möller-Trumbore.
-    """
+    Broad phase: triangles in size classes (powers of four of their bounding radius), each in a
+    KD-tree of centres; a segment is cut into pieces about as long as the class's triangles, so
+    the candidates come from a thin tube, not a ball of the whole length. Pieces go from near to
+    far in blocks, and a segment stops once it hits; a class of few triangles is simply tested
+    against every segment. Narrow phase: Möller-Trumbore."""
     from scipy.spatial import cKDTree
 
     centres = tris.mean(axis=1)  # (T, 3)
@@ -168,31 +174,45 @@ def _segment_hits(
     if not usable.any():
         return hit
     scale = float(radii.max())
-    cls = np.floor(np.log2(np.maximum(radii, 1e-300) / scale)).clip(-12, 0).astype(int)
+    cls = np.floor(np.log(np.maximum(radii, 1e-300) / scale) / np.log(4)).clip(-8, 0).astype(int)
     eps_t = 1e-9 * max(scale, length)
+
+    def test(ray: np.ndarray, tri: np.ndarray) -> None:  # narrow phase on candidate pairs
+        keep = tri != skip[ray]
+        ray, tri = ray[keep], tri[keep]
+        for lo in range(0, len(ray), CHUNK):  # bounded memory for big candidate sets
+            r, t = ray[lo : lo + CHUNK], tri[lo : lo + CHUNK]
+            hit[r[_moller_trumbore(tris[t], origins[r], dirs[r], eps_t, length)]] = True
+
     for c in np.unique(cls[usable]):
         members = np.flatnonzero(usable & (cls == c))
-        reach_r = float(radii[members].max())
+        todo = np.flatnonzero(~hit)
+        if len(todo) == 0:
+            break
+        if len(members) * len(todo) <= BRUTE_PAIRS:  # a few triangles: test every pair
+            rows = max(1, CHUNK // len(members))
+            for lo in range(0, len(todo), rows):
+                part = todo[lo : lo + rows]
+                test(np.repeat(part, len(members)), np.tile(members, len(part)))
+            continue
+        radius = float(radii[members].max())
         tree = cKDTree(centres[members])
-        steps = int(np.clip(math.ceil(length / reach_r), 1, 16))
+        # pieces about as long as the triangles; fewer for a sparse class (few candidates anyway)
+        steps = min(math.ceil(length / (2 * radius)), len(members) // SPARSE, MAX_PIECES)
+        steps = max(steps, 1)
         piece = length / steps
-        for s in range(steps):
+        for first in range(0, steps, PIECE_BLOCK):
             todo = np.flatnonzero(~hit)
             if len(todo) == 0:
-                return hit
-            mids = origins[todo] + dirs[todo] * (piece * (s + 0.5))  # (R, 3)
-            near = tree.query_ball_point(mids, piece / 2 + reach_r)
-            counts = np.fromiter((len(x) for x in near), dtype=np.int64, count=len(near))
-            if counts.sum() == 0:
-                continue
-            ray = np.repeat(todo, counts)
-            tri = members[np.concatenate([np.asarray(x, dtype=np.int64) for x in near])]
-            keep = tri != skip[ray]
-            ray, tri = ray[keep], tri[keep]
-            for start in range(0, len(ray), 1 << 20):  # bounded memory for big candidate sets
-                r, t = ray[start : start + (1 << 20)], tri[start : start + (1 << 20)]
-                ok = _moller_trumbore(tris[t], origins[r], dirs[r], eps_t, length)
-                hit[r[ok]] = True
+                break
+            at = piece * (np.arange(first, min(first + PIECE_BLOCK, steps)) + 0.5)  # (B,)
+            mids = origins[todo, None, :] + dirs[todo, None, :] * at[None, :, None]  # (R, B, 3)
+            pairs = cKDTree(mids.reshape(-1, 3)).sparse_distance_matrix(
+                tree, piece / 2 + radius, output_type="ndarray"
+            )
+            if len(pairs):
+                key = np.unique(todo[pairs["i"] // len(at)] * len(tris) + members[pairs["j"]])
+                test(*np.divmod(key, len(tris)))
     return hit
 
 

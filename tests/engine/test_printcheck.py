@@ -161,3 +161,47 @@ def test_bad_meshes_are_refused_up_front() -> None:
         check_print(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="max_rays"):
         check_print(box((0, 0, 0), (1, 1, 1)), max_rays=0)
+
+
+def first_hit_distances(tm: trimesh.Trimesh) -> np.ndarray:
+    """Reference: distance from each face centroid, along the inverted normal, to the nearest
+    other triangle (inf if none), by testing every triangle: slow, plain, obviously right."""
+    tris = tm.triangles
+    v0, e1, e2 = tris[:, 0], tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]  # (T, 3)
+    origins, dirs = tris.mean(axis=1), -tm.face_normals
+    out = np.full(len(tris), np.inf)
+    for lo in range(0, len(tris), 64):  # 64 rays against every triangle at once
+        o, d = origins[lo : lo + 64, None], dirs[lo : lo + 64, None]  # (R, 1, 3)
+        p = np.cross(d, e2)  # (R, T, 3)
+        det = np.einsum("tj,rtj->rt", e1, p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = 1.0 / det
+            s = o - v0
+            u = np.einsum("rtj,rtj->rt", s, p) * inv
+            q = np.cross(s, e1)
+            v = np.einsum("rtj,rtj->rt", np.broadcast_to(d, q.shape), q) * inv
+            t = np.einsum("tj,rtj->rt", e2, q) * inv
+        ok = (np.abs(det) > 1e-15) & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 1e-9)
+        rows = np.arange(len(ok))
+        ok[rows, lo + rows] = False  # not the face the ray starts on
+        out[lo : lo + 64] = np.where(ok, t, np.inf).min(axis=1)
+    return out
+
+
+def test_thin_walls_agree_with_a_brute_force_ray_test(examples_dir) -> None:
+    from engine import export
+    from engine.meshing.flatbase import cut_and_cap
+    from engine.meshing.printcheck import thin_wall_share
+
+    corgi = export.load(examples_dir / "corgi.ply")
+    verts = corgi.verts.astype(np.float64) * 80  # about 80 mm long
+    verts, faces = cut_and_cap(verts, corgi.faces, float(verts[:, 2].min()) + 8)
+    tm = trimesh.Trimesh(verts, faces, process=True)  # long cap triangles beside small ones
+    dist = first_hit_distances(tm)
+    area = tm.area_faces
+    for nozzle in (0.4, 2.0, 6.0):
+        share, tested, sampled = thin_wall_share(tm, nozzle, max_rays=len(tm.faces))
+        assert tested == np.count_nonzero(area > 0) and not sampled
+        expected = area[dist < nozzle].sum() / area.sum()
+        assert share == pytest.approx(expected, abs=1e-9), nozzle
+    assert 0 < area[dist < 6.0].sum() / area.sum() < 1  # the nozzles span thin and thick
