@@ -123,11 +123,11 @@ def run_pyinstaller(dist: Path, work: Path) -> Path:
 
 def post_process(bundle: Path) -> None:
     """Link duplicate libraries, then check every library still finds what it links against."""
-    if os.name == "nt":
+    if platform_key() != "linux":  # the .app's layout (and its signature) is PyInstaller's
         return
     saved = bundle_check.dedupe(bundle)
     print(f"   identical library copies turned into links: {saved / 1e6:.0f} MB saved")
-    if not sys.platform.startswith("linux") or not shutil.which("readelf"):
+    if not shutil.which("readelf"):
         return
     missing = bundle_check.unresolved(bundle, providable=bundle_check.site_package_libs())
     for lib, soname in missing:

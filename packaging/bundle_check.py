@@ -1,4 +1,4 @@
-"""Post-build checks and fixes of a Linux/macOS bundle: linked libraries resolve, duplicates link.
+"""Post-build checks and fixes of a Linux bundle: linked libraries resolve, duplicates link.
 
 `unresolved()` reads every ELF file's needed libraries (readelf) and looks for each one the way
 the loader of the frozen app would: its RPATH/RUNPATH, its own folder, the bundle's top folder

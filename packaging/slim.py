@@ -20,9 +20,6 @@ PY_EXCLUDES = [
     "pytest",
     "_pytest",
     "pytestqt",
-    "hypothesis",
-    "expecttest",
-    "torch.testing._internal",  # torch's own test helpers
     "PyQt5",  # pyvistaqt's qtpy would otherwise find a second Qt binding
     "PyQt6",
     "PySide2",
@@ -34,6 +31,41 @@ PY_EXCLUDES = [
     "matplotlib.tests",
     "sphinx",
     "docutils",
+]
+
+# Codecs for East-Asian legacy encodings (CJK multibyte tables, 1.2 MB of C modules): the app
+# reads and writes UTF-8 and binary files only. Kept on Windows, where a CJK ANSI code page
+# (cp932, cp936, ...) can be the locale's default text encoding.
+CJK_CODECS = ["_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr"]
+CJK_CODECS += ["_codecs_tw", "_multibytecodec"]
+CJK_CODECS += [
+    f"encodings.{name}"
+    for name in [
+        "big5",
+        "big5hkscs",
+        "cp932",
+        "cp949",
+        "cp950",
+        "euc_jis_2004",
+        "euc_jisx0213",
+        "euc_jp",
+        "euc_kr",
+        "gb18030",
+        "gb2312",
+        "gbk",
+        "hz",
+        "iso2022_jp",
+        "iso2022_jp_1",
+        "iso2022_jp_2",
+        "iso2022_jp_2004",
+        "iso2022_jp_3",
+        "iso2022_jp_ext",
+        "iso2022_kr",
+        "johab",
+        "shift_jis",
+        "shift_jis_2004",
+        "shift_jisx0213",
+    ]
 ]
 
 # Qt modules the app never imports (desktop/ uses QtCore, QtGui, QtWidgets and QtOpenGL*).
@@ -198,7 +230,8 @@ def vtk_excludes() -> list[str]:
 
 
 def all_excludes() -> list[str]:
-    return PY_EXCLUDES + QT_EXCLUDES + vtk_excludes()
+    codecs = [] if sys.platform == "win32" else CJK_CODECS
+    return PY_EXCLUDES + QT_EXCLUDES + codecs + vtk_excludes()
 
 
 def drop_reason(dest: str) -> str | None:

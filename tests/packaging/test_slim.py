@@ -147,3 +147,11 @@ def test_dedupe_links_identical_copies_in_one_folder(tmp_path: Path) -> None:
     assert not (folder / "libother.so").is_symlink()
     assert not (folder / "libother.so.1").is_symlink()
     assert (folder / "libembree4.so").read_bytes() == payload
+
+
+def test_cjk_codecs_go_except_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slim.sys, "platform", "linux")
+    assert {"_codecs_jp", "encodings.shift_jis"} <= set(slim.all_excludes())
+    assert "encodings.utf_8" not in slim.all_excludes()
+    monkeypatch.setattr(slim.sys, "platform", "win32")
+    assert "encodings.cp932" not in slim.all_excludes()
