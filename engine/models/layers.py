@@ -38,7 +38,15 @@ class MLP(nn.Module):
         init_linear(self.c_proj, std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.c_proj(F.gelu(self.c_fc(x)))
+        h = self.c_fc(x)  # (..., 4W), a fresh tensor
+        # Without a graph, GELU overwrites it: same numbers, one 4W-wide allocation fewer.
+        h = F.gelu(h) if torch.is_grad_enabled() else torch.ops.aten.gelu_(h)
+        return self.c_proj(h)
+
+
+def _residual(x: torch.Tensor, branch: torch.Tensor) -> torch.Tensor:
+    """x + branch; when no graph is recorded, into the branch's fresh output (same numbers)."""
+    return x + branch if torch.is_grad_enabled() else branch.add_(x)
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -77,8 +85,8 @@ class ResidualBlock(nn.Module):
         self.ln_2 = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
+        x = _residual(x, self.attn(self.ln_1(x)))
+        return _residual(x, self.mlp(self.ln_2(x)))
 
 
 class Transformer(nn.Module):
@@ -129,5 +137,5 @@ class CrossResidualBlock(nn.Module):
         self.ln_3 = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), self.ln_2(data))
-        return x + self.mlp(self.ln_3(x))
+        x = _residual(x, self.attn(self.ln_1(x), self.ln_2(data)))
+        return _residual(x, self.mlp(self.ln_3(x)))
