@@ -171,3 +171,17 @@ def test_karras_sample_uses_given_x_t_and_checks_its_shape():
         next(karras_sample(model, sched, (1, 6, 16), x_T=x_t[:, :, :8], **kw))
     with pytest.raises(ValueError, match="unknown sampler"):
         next(karras_sample(model, sched, (1, 6, 16), **{**kw, "sampler": "nope"}))
+
+
+def test_no_graph_forward_equals_the_training_forward():
+    """Sampling runs the blocks in place (no graph); training must see the same numbers."""
+    torch.manual_seed(0)
+    model = build_model("base40M-textvec", width=32, layers=2, heads=2, n_ctx=16)
+    torch.nn.init.normal_(model.output_proj.weight, std=0.3)
+    x, t, emb = torch.randn(2, 6, 16), torch.tensor([3, 700]), torch.randn(2, 768)
+    with torch.inference_mode():
+        fast = model(x, t, embeddings=emb)
+    out = model(x, t, embeddings=emb)
+    out.square().sum().backward()  # the graph path still differentiates
+    assert torch.equal(out.detach(), fast)
+    assert model.backbone.resblocks[0].mlp.c_fc.weight.grad is not None
