@@ -1,7 +1,8 @@
 """Both official routes end to end at full size (random weights): time, calls, memory, FLOP/s.
 
     python bench/pipeline.py [--presets fast,balanced,official] [--routes text,image]
-                             [--device cuda] [--steps N] [--json FILE] [--quick]
+                             [--device cuda] [--steps N] [--threads N] [--json FILE]
+                             [--quick]
 
 The text route (base40M-textvec + upsample, CLIP ViT-L/14 text vector) and the image route
 (base40M + upsample, CLIP image grid) run through engine.pipeline.generate from a temporary
@@ -9,8 +10,9 @@ model store holding randomly initialised models at the official sizes (speed doe
 on the weights). For every stage it prints the time, the network evaluations (counted with
 forward hooks), the achieved FLOP/s as a fraction of the float32 GEMM rate measured in the
 same run, and the float32 floor (the stage's FLOPs at that GEMM rate) with time / floor;
-then each preset's time as a ratio to the official preset's. --quick swaps in tiny models
-(same pipeline, same step counts) as a smoke test of well under a minute."""
+then each preset's time as a ratio to the official preset's. Each route first runs once,
+untimed, at one step per stage (loading and warm-up). --quick swaps in tiny models (same
+pipeline, same step counts) as a smoke test of well under a minute."""
 
 from __future__ import annotations
 
@@ -187,7 +189,9 @@ def cuda_gemm_rate(n: int = 8192, repeats: int = 5) -> float:
     return 2 * n**3 / min(times) / 1e9
 
 
-def make_request(route: str, preset: str, args: argparse.Namespace, image: Path):
+def make_request(
+    route: str, preset: str, args: argparse.Namespace, image: Path, steps: int | None = None
+):
     """A GenerationRequest for the route, using only the fields this checkout's request has."""
     model, fields = ROUTES[route]
     have = {f.name for f in dataclasses.fields(GenerationRequest)}
@@ -200,8 +204,8 @@ def make_request(route: str, preset: str, args: argparse.Namespace, image: Path)
             kw["extra"] = {"remove_background": False}
     if "preset" in have and PRESETS is not None:
         kw["preset"] = preset
-    if args.steps:
-        kw["steps"] = args.steps
+    if steps or args.steps:
+        kw["steps"] = steps or args.steps
     return GenerationRequest(**kw)
 
 
@@ -325,7 +329,13 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=None, help="override every stage's steps")
     parser.add_argument("--quick", action="store_true", help="tiny models: a smoke test")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: all; --quick: 1)"
+    )
     args = parser.parse_args()
+    if args.threads or args.quick:
+        # tiny ops gain nothing from threads and stall on a shared machine's busy cores
+        torch.set_num_threads(args.threads or 1)
     presets = [p for p in args.presets.split(",") if p]
     unknown = sorted(set(presets) - set(PRESET_NAMES))
     if unknown:
@@ -358,6 +368,8 @@ def main() -> int:
             f"{time.perf_counter() - t0:.1f} s"
         )
         for route in routes:
+            # untimed: loads the models and CLIP, and warms every kernel the route uses
+            generate(make_request(route, presets[0], args, image, steps=1), store=store)
             for preset in presets:
                 rows += run_one(route, preset, store, args, image, flops_of)
                 print(f"  {route}/{preset}: {rows[-1]['seconds']:.1f} s", flush=True)
