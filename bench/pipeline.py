@@ -137,7 +137,7 @@ class Counter:
         reg = torch.nn.modules.module
         self._handles = [
             reg.register_module_forward_pre_hook(self._pre),
-            reg.register_module_forward_hook(self._post),
+            reg.register_module_forward_hook(self._post, with_kwargs=True),
         ]
         return self
 
@@ -146,21 +146,11 @@ class Counter:
             h.remove()
 
     def _pre(self, module: nn.Module, args) -> None:
-        if not isinstance(module, PointDiffusionTransformer):
-            return
-        key = id(module)
-        if key not in self.models:  # first sight: keep one call's kwargs per batch size
-            self.models[key] = module
-            hook = module.register_forward_pre_hook(self._capture, with_kwargs=True)
-            self._handles.append(hook)  # from the second call on (this one is under way)
-            self.stages[key] = StageCount(first=time.perf_counter())
+        if isinstance(module, PointDiffusionTransformer) and id(module) not in self.stages:
+            self.models[id(module)] = module
+            self.stages[id(module)] = StageCount(first=time.perf_counter())
 
-    def _capture(self, module: nn.Module, args, kwargs) -> None:
-        key = (id(module), int(args[0].shape[0]))
-        if key not in self.inputs:
-            self.inputs[key] = {"x": args[0], "t": args[1], **kwargs}
-
-    def _post(self, module: nn.Module, args, output) -> None:
+    def _post(self, module: nn.Module, args, kwargs, output) -> None:
         if not isinstance(module, PointDiffusionTransformer):
             return
         count = self.stages[id(module)]
@@ -168,6 +158,8 @@ class Counter:
         rows = int(args[0].shape[0])
         count.batches[rows] = count.batches.get(rows, 0) + 1
         count.last = time.perf_counter()
+        if (id(module), rows) not in self.inputs:  # one call's inputs per batch size
+            self.inputs[(id(module), rows)] = {"x": args[0], "t": args[1], **kwargs}
 
 
 def _sync(device: str) -> None:
