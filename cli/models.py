@@ -92,7 +92,7 @@ def _list(store) -> int:
     print(f"{'name':18} {'status':10} {'size':>9}  purpose")
     for e in all_entries():
         installed = store.is_installed(e.name)
-        status = "installed" if installed else ("-" if e.placeholder else "available")
+        status = "installed" if installed else "available"
         size = store.installed_size(e.name) if installed else e.size
         print(f"{e.name:18} {status:10} {human_size(size) if size else '?':>9}  {e.purpose}")
     return 0

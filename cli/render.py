@@ -99,7 +99,7 @@ def save_render(obj, out: str | os.PathLike, *, frames: int = 36, fps: int = 12,
     """PNG: one frame; GIF/MP4: a turntable. Written to a temp file and renamed into place."""
     import imageio.v3 as iio
 
-    from engine.export._io import atomic_write_bytes
+    from engine.export import atomic_write_bytes
 
     out = Path(out)
     ext = out.suffix.lower()

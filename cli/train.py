@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 from cli import CliError
+from engine.userdata import resources_dir
 
-DEFAULT_EXPORT_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
+DEFAULT_EXPORT_DIR = resources_dir() / "models"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -7,16 +7,14 @@ import logging.handlers
 import os
 import sys
 import traceback
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop.paths import APP_NAME, ORG_NAME, data_dir
+from engine.userdata import resources_dir
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-if getattr(sys, "frozen", False):  # PyInstaller one-folder bundle
-    RESOURCES = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources"
+RESOURCES = resources_dir()
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import logging
 import platform
 from dataclasses import dataclass, field
 
+from engine.routes import EMBEDDED_MODEL, ROUTES, route_for
 from engine.text2image.catalog import TEXT2IMAGE_DEFAULT  # plain data: no torch import
 
 log = logging.getLogger(__name__)
@@ -14,7 +15,8 @@ log = logging.getLogger(__name__)
 #: The text-to-image model used unless the user picks another (engine.text2image's default).
 DEFAULT_IMAGE_MODEL = TEXT2IMAGE_DEFAULT["name"]
 
-# mode -> (label, hint shown in the side panel)
+# mode -> (label, hint shown in the side panel); the routes behind each mode are data in
+# engine.routes, which says which models each needs
 MODES = {
     "text": (
         "Text → 3D (direct)",
@@ -27,19 +29,27 @@ MODES = {
     ),
     "image": ("Image → 3D", "Lift your own picture (one object, plain background) into 3D."),
 }
-# mode -> base models offered in the model box (first = default)
-MODE_MODELS = {
-    "text": ["embedded", "base40M-textvec"],
-    "text-image": ["base40M", "base300M", "base1B"],
-    "image": ["base40M", "base300M", "base1B"],
+MODE_ROUTES = {
+    "text": ("builtin-text", "official-text"),
+    "text-image": ("text-picture",),
+    "image": ("image-grid",),
 }
-# models that must be installed besides the base model, per mode
-MODE_EXTRAS = {
-    "text": [],
-    "text-image": ["clip-vit-l-14", "upsample"],  # + the text-to-image model (image_model)
-    "image": ["clip-vit-l-14"],
-}
-ALWAYS_INSTALLED = {"embedded"}
+ALWAYS_INSTALLED = {EMBEDDED_MODEL}
+
+
+def mode_models(mode: str) -> list[str]:
+    """Base models offered in the model box for a mode (first = default)."""
+    return [m for r in MODE_ROUTES[mode] for m in ROUTES[r].base_models]
+
+
+def needed_models(
+    mode: str, model: str | None = None, *, upsample: bool = True, image_model: str | None = None
+) -> list[str]:
+    """Every model a run of `mode` with `model` needs, in download order (the route's list)."""
+    model = model or mode_models(mode)[0]
+    route = route_for(model, draws_picture=mode == "text-image")
+    picture = image_model_label(image_model or DEFAULT_IMAGE_MODEL)
+    return route.required_models(model, upsample=upsample, picture_model=picture)
 
 
 @dataclass(frozen=True)
@@ -55,16 +65,23 @@ class Availability:
     image_model: str = DEFAULT_IMAGE_MODEL
 
     def model_installed(self, name: str) -> bool:
-        return name in ALWAYS_INSTALLED or name in self.installed
+        return (
+            name in ALWAYS_INSTALLED
+            or name in self.installed
+            or (name == image_model_label(self.image_model) and self.image_model in self.installed)
+        )
+
+    def missing(self, mode: str, model: str | None = None, *, upsample: bool = True) -> list[str]:
+        """Models to download before `mode` runs with `model` (empty = ready)."""
+        if model is None:  # the mode's default: its first installed base model
+            bases = mode_models(mode)
+            model = next((b for b in bases if self.model_installed(b)), bases[0])
+        needed = needed_models(mode, model, upsample=upsample, image_model=self.image_model)
+        return [m for m in needed if not self.model_installed(m)]
 
     def mode_missing(self, mode: str) -> list[str]:
-        """Models to download before `mode` can run (empty = ready)."""
-        bases = MODE_MODELS.get(mode, [])
-        missing = [] if any(self.model_installed(b) for b in bases) else bases[:1]
-        missing += [m for m in MODE_EXTRAS.get(mode, []) if not self.model_installed(m)]
-        if mode == "text-image" and not self.model_installed(self.image_model):
-            missing.append(image_model_label(self.image_model))
-        return missing
+        """Models to download before `mode` can run at all (empty = ready)."""
+        return self.missing(mode)
 
 
 def image_model_label(model: str) -> str:
@@ -132,9 +149,8 @@ def probe_installed(image_model: str = DEFAULT_IMAGE_MODEL) -> frozenset[str]:
 
     `image_model` (catalogue name, repo id or folder) is checked offline by engine.text2image,
     which also finds the default model in the Hugging Face cache."""
-    names = {n for models in MODE_MODELS.values() for n in models}
-    names |= {n for extras in MODE_EXTRAS.values() for n in extras} | {"upsample", "sdf"}
-    names |= {"clip-vit-l-14"}
+    names = {n for mode in MODES for n in needed_models(mode, image_model=image_model)}
+    names |= {m for r in ROUTES.values() for m in (*r.base_models, *r.needs)} | {"sdf"}
     found = set(ALWAYS_INSTALLED)
     try:
         store = importlib.import_module("engine.checkpoints").default_store()

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from engine.userdata import app_home
 
 APP_NAME = "Point-E Studio"
 ORG_NAME = "PointE-Studio"
-HOME_ENV = "POINTE_STUDIO_HOME"
 
 
 def data_dir() -> Path:
-    """The per-user data folder; tests and portable installs point POINTE_STUDIO_HOME elsewhere."""
-    override = os.environ.get(HOME_ENV)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir("pointe-studio", appauthor=False))
+    """The per-user data folder (engine.userdata), created on first use."""
+    path = app_home()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

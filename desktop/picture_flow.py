@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 
 from desktop.paths import pictures_dir
+from engine.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +19,8 @@ def save_picture(picture, folder: Path) -> Path:
     """Write `picture` (PIL) as PNG atomically (temp file + os.replace); returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"picture-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}.png"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            picture.save(fh, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        picture.save(tmp, format="PNG")
     return path
 
 
@@ -46,16 +39,16 @@ class PictureFlow(QObject):
         ctl.cancelled.connect(lambda _gid: panel.end_drawing())
         ctl.failed.connect(lambda _gid, _exc, _tb: panel.end_drawing())
 
-    def _on_started(self, _gen_id: int, request) -> None:
-        if request.extra.get("via_image"):
+    def _on_started(self, _gen_id: int, job) -> None:
+        if job.request.picture is not None:
             self.panel.begin_drawing()
 
-    def on_step(self, payload, request) -> None:
-        """The last picture-stage step carries the picture: show it before 3D starts."""
-        if payload.image is None:
+    def on_step(self, step, job) -> None:
+        """The picture stage's last step carries the picture and what the 3D stages see."""
+        if step.image is None:
             return
-        prompt = request.prompt if request is not None else ""
-        self.panel.set_picture(payload.image, payload.prepared, source="drawn", prompt=prompt)
+        prompt = job.request.prompt if job is not None else ""
+        self.panel.set_picture(step.image, step.prepared, source="drawn", prompt=prompt)
 
     def redraw(self) -> None:
         """Draw only a new picture (new seed); the 3D stages wait for "Continue to 3D"."""
@@ -83,10 +76,10 @@ class PictureFlow(QObject):
             window.show_error(exc, "")
             return False
         log.info("continuing to 3D from %s", path)
-        return window.start_request(side.build_request(picture_path=path))
+        return window.start_job(side.build_job(picture_path=path))
 
-    def picture_for_history(self, request):
+    def picture_for_history(self, job):
         """The picture a Text → Image → 3D result was lifted from (saved with the result)."""
-        if request is None or request.extra.get("mode") != "text-image":
+        if job is None or job.mode != "text-image":
             return None
         return self.panel.picture

@@ -9,8 +9,9 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from desktop.availability import DEFAULT_IMAGE_MODEL
-from desktop.paths import APP_NAME, HOME_ENV, ORG_NAME
-from desktop.widgets.picture_settings import DEFAULT_NEGATIVE_PROMPT
+from desktop.paths import APP_NAME, ORG_NAME
+from engine.text2image.catalog import DEFAULT_NEGATIVE_PROMPT
+from engine.userdata import HOME_ENV
 
 MAX_PROMPT_HISTORY = 30
 
@@ -20,9 +21,10 @@ DEFAULTS: dict[str, Any] = {
     "generation/model": "embedded",
     "generation/seed": 0,
     "generation/steps": 0,  # 0 = the model's default
-    "generation/guidance": 3.0,
+    "generation/preset": "official",
+    "generation/guidance_override": -1.0,  # < 0 = the model's tuned guidance
     "generation/upsample": True,
-    "generation/sampler": "heun",
+    "generation/sampler": "",  # "" = the preset's sampler
     "generation/device": "cpu",
     "generation/precision": "float32",
     "picture/model": DEFAULT_IMAGE_MODEL,  # text-to-image model: name, repo id or folder

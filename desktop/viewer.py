@@ -23,22 +23,6 @@ MIN_FRAME_S = 1.0 / 30.0  # preview renders are throttled to what the eye can us
 RENDER_BUDGET_FACTOR = 2.0
 
 
-def preload_triton() -> None:
-    """Load triton (it bundles its own LLVM) before the first OpenGL context exists.
-
-    With software OpenGL (Mesa llvmpipe, also LLVM), importing triton after llvmpipe has started
-    segfaults the process. torch imports triton lazily (torch._dynamo, e.g. nn.init under a
-    meta-device context in the model store), so without this a model download could crash the
-    app on machines without a GPU driver. Loading it first is safe (and takes ~0.3 s)."""
-    import importlib.util
-
-    try:
-        if importlib.util.find_spec("triton") is not None:
-            importlib.import_module("triton")
-    except Exception as exc:  # optional; only the load order matters
-        log.info("triton not preloaded: %s", exc)
-
-
 class Viewer(QObject):
     """Thin wrapper so the window never talks to VTK directly; all calls are no-ops once closed."""
 
@@ -48,7 +32,6 @@ class Viewer(QObject):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._closed = False
-        preload_triton()  # before the GL context: see preload_triton
         self.plotter = QtInteractor(parent, auto_update=False, multi_samples=MULTI_SAMPLES)
         self.widget: QWidget = self.plotter
         self.widget.setMinimumSize(320, 240)

@@ -12,3 +12,24 @@ __version__ = "0.1.0"
 # opt out.
 if os.environ.get("POINTE_ALLOW_TRITON") != "1":
     sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
+
+
+def generate(
+    prompt: str = "",
+    image: object = None,
+    model: str = "embedded",
+    seed: int = 0,
+    **settings: object,
+):
+    """One point cloud for a script: `engine.generate(prompt="a red cube", preset="fast")`.
+
+    `settings` are GenerationRequest's other fields (preset, steps, guidance, sampler, upsample,
+    device, precision, picture, remove_background); torch is imported on first use."""
+    from pathlib import Path
+
+    from engine.pipeline import generate as run_to_end
+    from engine.requests import GenerationRequest
+
+    picture = Path(image) if isinstance(image, str) else image
+    request = GenerationRequest(prompt=prompt, image=picture, model=model, seed=seed, **settings)
+    return run_to_end(request)

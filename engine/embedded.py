@@ -13,10 +13,11 @@ import torch
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.userdata import resources_dir
 
 log = logging.getLogger(__name__)
 
-RESOURCE_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
+RESOURCE_DIR = resources_dir() / "models"
 WEIGHTS_FILE = "embedded.safetensors"
 CONFIG_FILE = "embedded.json"
 

@@ -1,25 +1,20 @@
-"""The stage of the small text-to-3D model shipped with the app (no download needed)."""
+"""The built-in route's stage: the small text-to-3D model shipped with the app (no download)."""
 
 from __future__ import annotations
 
 import torch
 
-from engine.diffusion import NoiseSchedule
 from engine.errors import UserInputError
 from engine.requests import GenerationRequest
-from engine.stages import Stage
+from engine.routes import RouteSpec
+from engine.stages import Stage, build_stage
 
 
-def _get(defaults, key: str, fallback):
-    if isinstance(defaults, dict):
-        return defaults.get(key, fallback)
-    return getattr(defaults, key, fallback)
-
-
-def embedded_stages(request: GenerationRequest) -> tuple[list[Stage], list[str]]:
-    """Encode the prompt with the embedded text encoder; unknown words become a notice."""
+def builtin_stages(
+    route: RouteSpec, request: GenerationRequest, *, store=None, prepared=None
+) -> tuple[list[Stage], list[str]]:
+    """Encode the prompt with the built-in text encoder; unknown words become a notice."""
     from engine.embedded import load_embedded
-    from engine.pipeline import StageDefaults, _stage
 
     emb = load_embedded(device=request.device)
     known, unknown = emb.encoder.analyse(request.prompt)
@@ -32,29 +27,15 @@ def embedded_stages(request: GenerationRequest) -> tuple[list[Stage], list[str]]
         )
     notices = []
     if unknown:
-        notices.append("Ignored words the built-in model does not know: " + ", ".join(unknown))
+        words = list(dict.fromkeys(unknown))  # each ignored word once, in prompt order
+        notices.append("Ignored words the built-in model does not know: " + ", ".join(words))
     with torch.no_grad():
         cond = {"embeddings": emb.encoder.encode([request.prompt]).float().cpu()}
-    d = emb.defaults
-    defaults = StageDefaults(
-        guidance=float(_get(d, "guidance", 3.0)),
-        steps=int(_get(d, "steps", 32)),
-        sigma_min=float(_get(d, "sigma_min", 1e-3)),
-        sigma_max=float(_get(d, "sigma_max", 120.0)),
-        s_churn=float(_get(d, "s_churn", 0.0)),
-    )
-    n_points = int(_get(d, "n_points", 1024))
-    model = emb.model
-    if getattr(model, "config", None) is not None and model.config.n_ctx != n_points:
+    spec = route.stages[0]
+    n_points = emb.defaults.n_points
+    if getattr(emb.model, "config", None) is not None and emb.model.config.n_ctx != n_points:
         raise UserInputError("The built-in model's files are inconsistent; reinstall the app.")
-    stage = _stage(
-        defaults,
-        request,
-        first=True,
-        name="base",
-        model=model,
-        schedule=NoiseSchedule.from_name(str(_get(d, "schedule", "cosine"))),
-        n_points=n_points,
-        cond=cond,
+    stage = build_stage(
+        spec, request, route=route.name, model=emb.model, n_points=n_points, cond=cond
     )
     return [stage], notices

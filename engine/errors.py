@@ -35,3 +35,7 @@ class GenerationCancelled(StudioError):
 
     def __init__(self) -> None:
         super().__init__("Generation cancelled.")
+
+
+#: What every front end says when a text route gets no prompt.
+EMPTY_PROMPT_MESSAGE = "Type a prompt first, for example “a red cube”."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from engine.diffusion import (
     sampler_by_name,
 )
 from engine.errors import GenerationCancelled
+from engine.requests import GenerationRequest
+from engine.routes import StageSpec, get_preset
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +48,38 @@ class Stage:
             raise ValueError(f"steps must be at least 1, got {self.steps}")
         if self.n_points < 1:
             raise ValueError(f"n_points must be at least 1, got {self.n_points}")
+
+
+def build_stage(
+    spec: StageSpec,
+    request: GenerationRequest,
+    *,
+    route: str,
+    model: nn.Module,
+    n_points: int,
+    cond: dict[str, torch.Tensor] | None = None,
+    uses_low_res: bool = False,
+) -> Stage:
+    """A Stage from a route's spec. The request's explicit settings win over its preset, which
+    wins over the route's official values; guidance set by the user applies to the base only."""
+    tune = get_preset(request.preset).for_stage(route, spec.role)
+    guidance = spec.guidance if tune.guidance is None else tune.guidance
+    if spec.role == "base" and request.guidance is not None:
+        guidance = request.guidance
+    return Stage(
+        name=spec.role,
+        model=model,
+        schedule=NoiseSchedule.from_name(spec.schedule),
+        n_points=n_points,
+        cond=dict(cond or {}),
+        guidance=guidance,
+        steps=request.steps or tune.steps or spec.steps,
+        sigma_min=spec.sigma_min,
+        sigma_max=spec.sigma_max,
+        s_churn=spec.s_churn if tune.s_churn is None else tune.s_churn,
+        sampler=request.sampler or tune.sampler or spec.sampler,
+        uses_low_res=uses_low_res,
+    )
 
 
 @dataclass(frozen=True)
@@ -79,55 +114,82 @@ def _cancellable(
     return checked
 
 
+def _per_row_noise(
+    generators: list[torch.Generator | None],
+) -> Callable[[torch.Size], torch.Tensor]:
+    """Float32 CPU noise whose row i comes from generators[i] (one seed per variation)."""
+    draws = [make_noise_fn(g, torch.empty(0)) for g in generators]
+
+    def draw(shape: torch.Size) -> torch.Tensor:
+        if len(draws) == 1:
+            return draws[0](shape)
+        return torch.cat([d(torch.Size((1, *shape[1:]))) for d in draws])
+
+    return draw
+
+
+def _batched(v: torch.Tensor, batch: int) -> torch.Tensor:
+    """Conditioning made for one prompt, repeated for `batch` variations."""
+    return v.expand(batch, *v.shape[1:]) if v.shape[0] == 1 and batch > 1 else v
+
+
 def sample_stages(
     stages: list[Stage],
     *,
     batch: int = 1,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | list[torch.Generator] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    low_res: torch.Tensor | None = None,
 ) -> Generator[StageRecord, None, torch.Tensor]:
     """Run the stages in order; yields every step of every stage; returns (B, 6, N) data.
 
     Random draws come from `generator` in the reference order (x_T, then one per step), so a
-    generator seeded like torch.manual_seed reproduces the official PointCloudSampler."""
-    samples: torch.Tensor | None = None
+    generator seeded like torch.manual_seed reproduces the official PointCloudSampler. A list
+    of generators gives row i its own seed, so variation i equals a single run with that seed.
+    `low_res` (B, 6, N) data starts the run with a base cloud already made (re-upsampling)."""
+    generators = generator if isinstance(generator, list) else [generator] * 1
+    if isinstance(generator, list) and len(generator) != batch:
+        raise ValueError(f"{len(generator)} generators for a batch of {batch}")
+    samples: torch.Tensor | None = low_res
     for si, stage in enumerate(stages):
         p = next(stage.model.parameters())
-        cond = {k: v.to(p.device) for k, v in stage.cond.items()}
-        low_res = None
+        cond = {k: _batched(v, batch).to(p.device) for k, v in stage.cond.items()}
+        previous = None
         if stage.uses_low_res:
             if samples is None:
                 raise ValueError(f"stage {stage.name!r} needs a previous stage to upsample")
-            low_res = samples
-            cond["low_res"] = low_res.to(p.device, p.dtype)
+            previous = samples
+            cond["low_res"] = previous.to(p.device, p.dtype)
         den = GaussianDenoiser(
             stage.model, stage.schedule, clip_denoised=stage.clip_denoised, cond=cond
         )
         denoiser = _cancellable(guided(den, stage.guidance), should_cancel)
         shape = (batch, 6, stage.n_points)
-        x_t = torch.randn(shape, generator=generator, dtype=torch.float32) * stage.sigma_max
-        x_t = x_t.to(p.device, p.dtype)
+        raw = _per_row_noise(generators)
+        x_t = (raw(torch.Size(shape)) * stage.sigma_max).to(p.device, p.dtype)
+
+        def draw(shape, raw=raw, p=p):
+            return raw(shape).to(p.device, p.dtype)
+
         sigmas = karras_sigmas(stage.steps, stage.sigma_min, stage.sigma_max).to(p.device)
-        kwargs = (
-            {} if stage.sampler in ("euler_ancestral", "ancestral") else {"s_churn": stage.s_churn}
-        )
-        noise = make_noise_fn(generator, torch.empty(0))
-
-        def draw(shape, noise=noise, p=p):
-            return noise(shape).to(p.device, p.dtype)
-
-        gen = sampler_by_name(stage.sampler)(denoiser, x_t, sigmas, noise=draw, **kwargs)
-        with torch.no_grad():
-            for step in gen:
+        sampler = sampler_by_name(stage.sampler)
+        takes_churn = "s_churn" in inspect.signature(sampler).parameters
+        kwargs = {"s_churn": stage.s_churn} if takes_churn else {}
+        gen = sampler(denoiser, x_t, sigmas, noise=draw, **kwargs)
+        while True:
+            with torch.inference_mode():  # left before each yield: the consumer never runs in it
+                step = next(gen, None)
+                if step is None:
+                    break
                 out = stage.scaling.unscale(step.denoised[:batch].float()).cpu()
-                if low_res is not None:
-                    out = torch.cat([low_res.cpu().float(), out], dim=2)
-                samples = out
-                yield StageRecord(
-                    stage.name, si, len(stages), step.index + 1, step.total, step.sigma, out
-                )
-                if should_cancel is not None and should_cancel() and not step.final:
-                    raise GenerationCancelled()
+                if previous is not None:
+                    out = torch.cat([previous.cpu().float(), out], dim=2)
+            samples = out
+            yield StageRecord(
+                stage.name, si, len(stages), step.index + 1, step.total, step.sigma, out
+            )
+            if should_cancel is not None and should_cancel() and not step.final:
+                raise GenerationCancelled()
     if samples is None:
         raise ValueError("no stages to run")
     return samples
@@ -136,6 +198,6 @@ def sample_stages(
 def samples_to_arrays(samples: torch.Tensor, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(B, 6, N) data units -> coords (N, 3) float32 and colours (N, 3) in 0..1 (clamp, round)."""
     s = samples[index].detach().cpu().float()
-    coords = s[:3].T.contiguous().numpy()
-    colors = (s[3:6].clamp(0, 255).round() / 255.0).T.contiguous().numpy()
-    return coords.astype(np.float32), colors.astype(np.float32)
+    coords = np.array(s[:3].T.numpy(), dtype=np.float32, copy=True)  # (N, 3), owned
+    colors = np.array((s[3:6].clamp(0, 255).round() / 255.0).T.numpy(), dtype=np.float32, copy=True)
+    return coords, colors

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 import engine  # noqa: F401  (first: keeps Triton out of the process, see engine/__init__)
+from tests.engine.tiny_models import register_tiny_route
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POINTE_SHARED_DIR", ROOT.parent / "shared"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing hub model must fail fast, never retry
+register_tiny_route()  # model "tiny-random": real sampling through the pipeline, in seconds
 
 
 def _need(path: Path) -> Path:

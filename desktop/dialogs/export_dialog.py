@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
+from desktop.workers import FunctionWorker
 from engine.pointcloud import Mesh, PointCloud
 
 log = logging.getLogger(__name__)
@@ -48,19 +49,13 @@ class ExportJob(QObject):
 
     def __init__(self, parent: QWidget, cloud: PointCloud, path: Path) -> None:
         super().__init__(parent)
-        from desktop.controller import BackgroundTask
-
         self.path = path
-        self.task = BackgroundTask(lambda: export_object(cloud, path), "export", self)
-        self.task.result.connect(lambda p: self._finish(p, ""))
-        self.task.error.connect(lambda msg: self._finish(None, msg))
+        self.worker = FunctionWorker(lambda: export_object(cloud, path), "export")
+        self.worker.returned.connect(lambda p: self.done.emit(p, ""))
+        self.worker.errored.connect(lambda exc, _tb: self.done.emit(None, str(exc)))
 
     def start(self) -> None:
-        self.task.start()
-
-    def _finish(self, path, error: str) -> None:
-        self.task.wait()
-        self.done.emit(path, error)
+        self.worker.start()
 
 
 def ask_path(parent: QWidget, stem: str = "pointcloud") -> Path | None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QThread, QUrl, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.workers import FunctionWorker
+
 log = logging.getLogger(__name__)
 
 COLUMNS = ("Model", "Purpose", "Size", "Status", "Progress")
@@ -36,27 +37,6 @@ def _human(n: float) -> str:
     from engine.checkpoints.download import human_size
 
     return human_size(n)
-
-
-class _Job(QObject):
-    """Runs fn(progress, cancel) on a worker thread; reports only through signals."""
-
-    progress = Signal(object)  # engine DownloadProgress or importer ImportItem
-    finished = Signal(object, object, str)  # result, exception or None, traceback
-
-    def __init__(self, fn: Callable, cancel: threading.Event) -> None:
-        super().__init__()
-        self.fn = fn
-        self.cancel = cancel
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self.fn(self.progress.emit, self.cancel)
-        except Exception as exc:  # reported to the GUI thread, shown there
-            self.finished.emit(None, exc, traceback.format_exc())
-        else:
-            self.finished.emit(result, None, "")
 
 
 class ModelsDialog(QDialog):
@@ -72,8 +52,7 @@ class ModelsDialog(QDialog):
         self.store = store if store is not None else default_store()
         self.setWindowTitle("Models")
         self.resize(900, 420)
-        self._thread: QThread | None = None
-        self._job: _Job | None = None
+        self._worker: FunctionWorker | None = None
         self._cancel = threading.Event()
         self._rows: dict[str, int] = {}
         self._bars: dict[str, QProgressBar] = {}
@@ -165,7 +144,7 @@ class ModelsDialog(QDialog):
             return "Downloading…"
         if installed:
             return "Installed"
-        return "Not available yet" if entry.placeholder else "Available"
+        return "Available"
 
     def status_of(self, name: str) -> str:
         return self.table.item(self._rows[name], 3).text()
@@ -188,7 +167,7 @@ class ModelsDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     def _update_buttons(self) -> None:
         names = self.selected_names()
@@ -203,15 +182,12 @@ class ModelsDialog(QDialog):
     def _start(self, fn: Callable, on_progress: Callable) -> None:
         if self.busy:
             raise RuntimeError("a download or import is already running")
-        self._cancel = threading.Event()
-        self._thread = QThread(self)
-        self._thread.setObjectName("models-worker")
-        self._job = _Job(fn, self._cancel)
-        self._job.moveToThread(self._thread)
-        self._job.progress.connect(on_progress)
-        self._job.finished.connect(self._on_finished)
-        self._thread.started.connect(self._job.run)
-        self._thread.start()
+        self._cancel = cancel = threading.Event()
+        worker = FunctionWorker(lambda report: fn(report, cancel), "models-worker")
+        worker.progress.connect(on_progress)
+        worker.returned.connect(lambda result: self._on_finished(result, None, ""))
+        worker.errored.connect(lambda exc, tb: self._on_finished(None, exc, tb))
+        self._worker = worker.start()
         self._update_buttons()
 
     def download(self, names: list[str]) -> None:
@@ -267,7 +243,6 @@ class ModelsDialog(QDialog):
     def _on_import_item(self, item) -> None:
         self.status.setText(f"{item.path.name}: {item.message}")
 
-    @Slot(object, object, str)
     def _on_finished(self, result, exc, tb: str) -> None:
         from engine.checkpoints import DownloadCancelled
         from engine.errors import StudioError
@@ -305,13 +280,9 @@ class ModelsDialog(QDialog):
         self.jobFinished.emit(outcome)
 
     def _stop_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread.deleteLater()
-            if self._job is not None:
-                self._job.deleteLater()
-        self._thread, self._job = None, None
+        if self._worker is not None:
+            self._worker.wait()
+        self._worker = None
 
     # -- other actions ----------------------------------------------------------------------
     def remove_models(self, names: list[str], *, confirm: bool = True) -> None:
@@ -362,11 +333,9 @@ class ModelsDialog(QDialog):
 
     def shutdown(self) -> None:
         """Cancel a running job and wait for its thread (the partial file is removed)."""
-        if self._thread is not None:
+        if self._worker is not None:
             self._cancel.set()
-            if self._job is not None:
-                self._job.finished.disconnect(self._on_finished)
-            self._thread.quit()
-            self._thread.wait()
+            self._worker.returned.disconnect()  # the dialog is closing: results go nowhere
+            self._worker.errored.disconnect()
             self._stop_thread()
             self._active = set()

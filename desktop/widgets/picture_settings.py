@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.availability import DEFAULT_IMAGE_MODEL
+from desktop.state import PictureChoice
 
 # engine.text2image.catalog imports no torch, so start-up stays light.
 from engine.text2image.catalog import DEFAULT_NEGATIVE_PROMPT, DEFAULT_PROMPT_TEMPLATE
 
 
 class PictureSettings(QGroupBox):
-    """How the picture is drawn; `extra()` gives the request's picture keys."""
+    """How the picture is drawn; `choice()` gives the settings model's picture part."""
 
     imageModelChanged = Signal(str)
 
@@ -101,31 +102,24 @@ class PictureSettings(QGroupBox):
         if folder:
             self.set_image_model(folder)
 
-    def extra(self) -> dict:
-        """The request's picture keys (engine.via_image.picture_settings reads them)."""
-        return {
-            "image_model": self.image_model,
-            "prompt_template": self.template.toPlainText().strip(),
-            "negative_prompt": self.negative.text().strip(),
-            "image_steps": self.steps.value() or None,
-        }
+    def choice(self) -> PictureChoice:
+        """The panel's values as the settings model's picture part."""
+        return PictureChoice(
+            model=self.image_model,
+            template=self.template.toPlainText().strip() or DEFAULT_PROMPT_TEMPLATE,
+            negative=self.negative.text().strip(),
+            steps=self.steps.value() or None,
+            review_first=self.review_first.isChecked(),
+        )
+
+    def show_choice(self, choice: PictureChoice) -> None:
+        self.set_image_model(choice.model)
+        self.template.setPlainText(choice.template)
+        self.negative.setText(choice.negative)
+        self.steps.setValue(choice.steps or 0)
+        self.review_first.setChecked(choice.review_first)
 
     def problem(self) -> str | None:
         if "{prompt}" not in self.template.toPlainText():
             return "The picture template must contain {prompt} where your text goes."
         return None
-
-    def load(self, settings) -> None:
-        self.set_image_model(settings.get("picture/model"))
-        self.template.setPlainText(settings.get("picture/template") or DEFAULT_PROMPT_TEMPLATE)
-        self.negative.setText(settings.get("picture/negative"))
-        self.steps.setValue(settings.get("picture/steps"))
-        self.review_first.setChecked(settings.get("picture/review_first"))
-
-    def save(self, settings) -> None:
-        settings.set("picture/model", self.image_model)
-        template = self.template.toPlainText().strip()
-        settings.set("picture/template", "" if template == DEFAULT_PROMPT_TEMPLATE else template)
-        settings.set("picture/negative", self.negative.text().strip())
-        settings.set("picture/steps", self.steps.value())
-        settings.set("picture/review_first", self.review_first.isChecked())

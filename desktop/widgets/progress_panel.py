@@ -43,6 +43,22 @@ class ProgressPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar, 3)
         layout.addWidget(self.detail, 2)
+        # the same height whatever it says, so the docks below never jump when a run starts
+        self.detail.setText("Ready")
+        self.setFixedHeight(self.sizeHint().height())
+
+    @property
+    def text(self) -> str:
+        """What the panel says about the run now (the one place that owns that text)."""
+        return self.bar.format()
+
+    def ready(self, text: str = "Ready") -> None:
+        """Nothing running: the next Generate starts from here."""
+        self.stop()
+        self.bar.setRange(0, PERCENT)
+        self.bar.setValue(0)
+        self.bar.setFormat("Ready")
+        self.detail.setText(text)
 
     def begin(self, text: str = "Starting…") -> None:
         self.bar.setRange(0, 0)  # busy indicator until the first step (model loading)
@@ -50,7 +66,7 @@ class ProgressPanel(QWidget):
         self.detail.setText(text)
 
     def show_step(self, payload) -> None:
-        """Update from a StepPayload (stage, step, totals, elapsed), at most ~10 times a second."""
+        """Update from a PipelineStep (stage, step, totals, elapsed), at most ~10 times a second."""
         now = time.perf_counter()
         wait = MIN_UPDATE_S - (now - self._last_update)
         if not payload.final and wait > 0:

@@ -25,20 +25,22 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.availability import (
-    MODE_MODELS,
     MODES,
     Availability,
     download_bytes,
     in_catalogue,
+    mode_models,
 )
+from desktop.state import GenerationSettings, Job
 from desktop.widgets.image_drop import ImageDropZone
 from desktop.widgets.picture_panel import PicturePanel
 from desktop.widgets.picture_settings import PictureSettings
 from desktop.widgets.prompt_box import PromptBox
-from engine.requests import GenerationRequest
+from engine.errors import EMPTY_PROMPT_MESSAGE
+from engine.routes import EMBEDDED_MODEL, PRESETS, SAMPLER_LABELS
+from engine.userdata import resources_dir
 
-RESOURCES_ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
-SAMPLERS = {"heun": "Heun (default)", "dpm": "DPM-Solver", "euler_ancestral": "Euler ancestral"}
+RESOURCES_ICONS = resources_dir() / "icons"
 MAX_SEED = 2**31 - 1
 GUIDANCE_DEFAULT = -0.5  # the spin box's minimum, shown as "model default"
 
@@ -134,9 +136,20 @@ class SidePanel(QWidget):
         self.upsample = QCheckBox("Upsample to 4,096 points")
         self.upsample.setToolTip("Second stage: 1,024 → 4,096 points (needs the upsampler model)")
         form.addRow("Points", self.upsample)
+        self.preset = QComboBox()
+        self.preset.setObjectName("presetCombo")
+        for key, preset in PRESETS.items():
+            self.preset.addItem(preset.label, key)
+            self.preset.setItemData(
+                self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.preset.setToolTip("Speed against quality; Official = Point-E's own settings")
+        form.addRow("Speed", self.preset)
         self.sampler = QComboBox()
-        for key, label in SAMPLERS.items():
+        self.sampler.addItem("preset's choice", None)
+        for key, label in SAMPLER_LABELS.items():
             self.sampler.addItem(label, key)
+        self.sampler.setToolTip("How each denoising step is taken; the preset picks one")
         form.addRow("Sampler", self.sampler)
         self.device = QComboBox()
         self.device.setToolTip("Where the model runs; CUDA/MPS appear once detected")
@@ -195,7 +208,7 @@ class SidePanel(QWidget):
         current = self.model.currentData()
         self.model.blockSignals(True)
         self.model.clear()
-        for name in MODE_MODELS[mode]:
+        for name in mode_models(mode):
             ok = self.availability.model_installed(name)
             text = name + ("" if ok else " (not installed)")
             if name == "embedded":
@@ -204,7 +217,7 @@ class SidePanel(QWidget):
         index = self.model.findData(current)
         if index < 0:  # prefer an installed model
             installed = [
-                i for i, n in enumerate(MODE_MODELS[mode]) if self.availability.model_installed(n)
+                i for i, n in enumerate(mode_models(mode)) if self.availability.model_installed(n)
             ]
             index = installed[0] if installed else 0
         self.model.setCurrentIndex(index)
@@ -283,53 +296,69 @@ class SidePanel(QWidget):
         self.cancel.setEnabled(running)
         self.picture.set_running(running)
 
-    def build_request(
-        self, *, picture_only: bool = False, picture_path: Path | None = None
-    ) -> GenerationRequest:
-        """The frozen request for the current inputs; the engine validates the details.
+    def settings_model(self) -> GenerationSettings:
+        """The widgets' values as the settings model (desktop.state)."""
+        guidance = self.guidance.value()
+        return GenerationSettings(
+            mode=self.mode,
+            model=self.model.currentData() or EMBEDDED_MODEL,
+            seed=self.seed.value(),
+            preset=self.preset.currentData() or "official",
+            steps=self.steps.value() or None,
+            guidance=None if guidance <= GUIDANCE_DEFAULT else guidance,
+            sampler=self.sampler.currentData(),
+            upsample=self.upsample.isChecked(),
+            device=self.device.currentData() or "cpu",
+            precision=self.precision.currentData(),
+            remove_background=self.picture.remove_background.isChecked(),
+            picture=self.picture_settings.choice(),
+        )
+
+    def show_settings(self, s: GenerationSettings) -> None:
+        """Put a settings model into the widgets (restored profile, "Use these settings")."""
+        self.set_mode(s.mode)
+        index = self.model.findData(s.model)
+        if index >= 0:
+            self.model.setCurrentIndex(index)
+        self.seed.setValue(s.seed)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(s.preset)))
+        self.steps.setValue(s.steps or 0)
+        self.guidance.setValue(GUIDANCE_DEFAULT if s.guidance is None else s.guidance)
+        self.sampler.setCurrentIndex(max(0, self.sampler.findData(s.sampler)))
+        self.upsample.setChecked(s.upsample)
+        self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
+        self.precision.setCurrentIndex(max(0, self.precision.findData(s.precision)))
+        self.picture.remove_background.setChecked(s.remove_background)
+        self.picture_settings.show_choice(s.picture)
+
+    def build_job(self, *, picture_only: bool = False, picture_path: Path | None = None) -> Job:
+        """The job for the current inputs; the engine validates the details.
 
         Text → Image → 3D: `picture_only` stops after the picture; `picture_path` skips the
         picture and lifts that file (the picture panel's "Continue to 3D")."""
-        mode = self.mode
-        extra: dict = {"mode": mode}
-        prompt = self.prompt.text() if mode != "image" else ""
-        image = self.image.path if mode == "image" else None
-        if mode in ("text-image", "image"):
-            extra["remove_background"] = self.picture.remove_background.isChecked()
-        if mode == "text-image":
-            extra.update(self.picture_settings.extra())
-            if picture_path is not None:
-                image = Path(picture_path)
-                prompt = self.picture.prompt  # the prompt the picture was drawn for, if any
-                extra["from_picture"] = True
-            else:
-                extra["via_image"] = True
-                if picture_only or self.picture_settings.review_first.isChecked():
-                    extra["picture_only"] = True
-        steps = self.steps.value() or None
-        guidance = self.guidance.value()
-        return GenerationRequest(
-            prompt=prompt,
-            image=image,
-            model=self.model.currentData() or "embedded",
-            upsample=self.upsample.isChecked(),
-            seed=self.seed.value(),
-            steps=steps,
-            guidance=None if guidance <= GUIDANCE_DEFAULT else guidance,
-            sampler=self.sampler.currentData(),
-            device=self.device.currentData() or "cpu",
-            precision=self.precision.currentData(),
-            extra=extra,
+        s = self.settings_model()
+        prompt = self.prompt.text() if s.mode != "image" else ""
+        image = self.image.path if s.mode == "image" else None
+        from_picture = s.mode == "text-image" and picture_path is not None
+        if from_picture:
+            image = Path(picture_path)
+            prompt = self.picture.prompt  # the prompt the picture was drawn for, if any
+        draws = s.mode == "text-image" and not from_picture
+        return Job(
+            request=s.request(prompt=prompt, image=image),
+            mode=s.mode,
+            picture_only=draws and (picture_only or s.picture.review_first),
+            from_picture=from_picture,
+            picture=s.picture if s.mode == "text-image" else None,
         )
 
     def continue_problem(self) -> tuple[str | None, list[str]]:
         """Why the picture panel's picture cannot go to 3D now, and the models to get."""
         if self.picture.picture is None:
             return "No picture yet: Generate draws one, or load one with Replace…", []
-        needed = [self.model.currentData() or "base40M", "clip-vit-l-14"]
-        if self.upsample.isChecked():
-            needed.append("upsample")
-        missing = [n for n in needed if not self.availability.model_installed(n)]
+        missing = self.availability.missing(
+            "image", self.model.currentData() or "base40M", upsample=self.upsample.isChecked()
+        )
         if missing:
             return "Not installed: " + ", ".join(missing) + ". Open Models to get it.", missing
         return None, []
@@ -338,7 +367,7 @@ class SidePanel(QWidget):
         """A message when the inputs cannot make a request (checked before any work starts)."""
         mode = self.mode
         if mode in ("text", "text-image") and not self.prompt.text():
-            return "Type a prompt first (e.g. “a red cube”)."
+            return EMPTY_PROMPT_MESSAGE
         if mode == "text-image" and self.picture_settings.problem():
             return self.picture_settings.problem()
         if mode == "image" and self.image.path is None:
@@ -358,15 +387,6 @@ class SidePanel(QWidget):
 
     def missing_models(self) -> list[str]:
         """Everything the current mode, model and upsample choice need that is not installed."""
-        missing = self.availability.mode_missing(self.mode)
-        name = self.model.currentData()
-        if name and not self.availability.model_installed(name):
-            missing = [*missing, name]
-        official = name not in ("embedded", "tiny-random")
-        if (
-            official
-            and self.upsample.isChecked()
-            and not self.availability.model_installed("upsample")
-        ):
-            missing = [*missing, "upsample"]
-        return sorted(set(missing))
+        return self.availability.missing(
+            self.mode, self.model.currentData(), upsample=self.upsample.isChecked()
+        )

@@ -6,6 +6,8 @@ import importlib
 import logging
 from dataclasses import dataclass
 
+from engine.routes import CLIP_MODEL
+
 log = logging.getLogger(__name__)
 
 #: The CDN name the original code uses, and the storage account behind it (kept working if the
@@ -41,7 +43,6 @@ class ModelEntry:
     licence: str  # licence of the weights
     params: int  # parameter count, for display
     vram_hint: str  # rough memory needed to run it
-    placeholder: bool = False  # listed so the user sees it, but nothing to download yet
 
     @property
     def size(self) -> int:
@@ -115,25 +116,13 @@ _BUILTIN: tuple[ModelEntry, ...] = (
         params=427_616_513,
         vram_hint="≈2 GB",
     ),
-    # Placeholder until the text-to-image engine registers its real entry (kind "text2image")
-    # through PLUGIN_MODULES or register_model(); hidden as soon as a real one exists.
-    ModelEntry(
-        name="text2image",
-        kind="text2image",
-        files=(),
-        purpose="text → picture model for text → picture → 3D (not available yet)",
-        licence="see the chosen model",
-        params=0,
-        vram_hint="?",
-        placeholder=True,
-    ),
 )
 
 _registry: dict[str, ModelEntry] = {e.name: e for e in _BUILTIN}
 _plugins_loaded = False
 
 #: Catalogue name of the CLIP model every conditioned Point-E model needs.
-CLIP_NAME = "clip-vit-l-14"
+CLIP_NAME = CLIP_MODEL
 #: Official Point-E names in catalogue order.
 POINTE_NAMES: tuple[str, ...] = tuple(e.name for e in _BUILTIN if e.kind == "pointe")
 
@@ -166,9 +155,7 @@ def _load_plugins() -> None:
 def all_entries() -> list[ModelEntry]:
     """Every model in catalogue order (built-ins first, then registered ones)."""
     _load_plugins()
-    entries = list(_registry.values())
-    real_kinds = {e.kind for e in entries if not e.placeholder}
-    return [e for e in entries if not (e.placeholder and e.kind in real_kinds)]
+    return list(_registry.values())
 
 
 def get_entry(name: str) -> ModelEntry:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import zipfile
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import CheckpointError
+from engine.fileio import atomic_path
 
 if TYPE_CHECKING:  # torch is imported on first load, keeping the Models dialog light
     import torch
@@ -130,16 +130,11 @@ def save_safetensors(
     from safetensors.torch import save_file
 
     dest = Path(dest)
-    tmp = Path(tmp_dir or dest.parent) / (dest.name + ".tmp")
     tensors = {}
     for k, v in state_dict.items():
         v = v.detach().to("cpu").contiguous()
         if v.untyped_storage().nbytes() != v.numel() * v.element_size():
             v = v.clone()  # a view into a shared storage: safetensors wants one tensor per buffer
         tensors[k] = v
-    try:
+    with atomic_path(dest, tmp_dir=tmp_dir) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

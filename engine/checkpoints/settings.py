@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from engine.errors import CheckpointError
+from engine.fileio import atomic_write_text
+from engine.userdata import app_home
 
-APP_NAME = "pointe-studio"  # same folder as desktop.paths.data_dir()
-HOME_ENV = "POINTE_STUDIO_HOME"  # app data folder (the store is <home>/models unless moved)
 MIRROR_ENV = "POINTE_MIRROR_URL"  # base URL(s), space or comma separated, tried first
 APP_SETTINGS_FILE = "studio.json"  # in the app home: {"models_dir": "..."} moves the store
 STORE_SETTINGS_FILE = "settings.json"  # in the store: mirrors and overrides (see StoreSettings)
@@ -35,25 +34,7 @@ def write_json(path: Path, data: Any) -> None:
     """Atomic write: temporary file in the same folder, then os.replace."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def app_home() -> Path:
-    """The per-user data folder (platformdirs), or $POINTE_STUDIO_HOME. Never the cwd."""
-    env = os.environ.get(HOME_ENV, "").strip()
-    if env:
-        return Path(env).expanduser().resolve()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def models_dir() -> Path:

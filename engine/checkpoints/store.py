@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import shutil
 import threading
 import time
@@ -25,6 +24,7 @@ from engine.checkpoints.download import (
 )
 from engine.checkpoints.settings import StoreSettings, env_mirrors, read_json, write_json
 from engine.errors import CheckpointError, ModelNotInstalled
+from engine.fileio import atomic_path
 
 if TYPE_CHECKING:
     import torch
@@ -173,12 +173,8 @@ class ModelStore:
                 meta = {"model": name, "source": file.filename}
                 safeload.save_safetensors(state_dict, dest, meta, tmp_dir=self.partial_dir)
             else:
-                tmp = self.partial_dir / (dest.name + ".tmp")
-                try:
+                with atomic_path(dest, tmp_dir=self.partial_dir) as tmp:
                     shutil.copyfile(source, tmp)
-                    os.replace(tmp, dest)
-                finally:
-                    tmp.unlink(missing_ok=True)
         except OSError as exc:
             if created:
                 shutil.rmtree(dest.parent, ignore_errors=True)
@@ -226,7 +222,7 @@ class ModelStore:
         """Download, verify and install models in order; returns the names newly installed."""
         entries = [get_entry(n) for n in dict.fromkeys(names)]
         for entry in entries:
-            if entry.placeholder or not entry.files:
+            if not entry.files:
                 raise CheckpointError(f"{entry.name} cannot be downloaded yet: {entry.purpose}.")
         done = []
         for entry in entries:

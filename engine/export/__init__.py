@@ -21,6 +21,7 @@ __all__ = [
     "CLOUD_FORMATS",
     "MESH_FORMATS",
     "ExportError",
+    "atomic_write_bytes",
     "encode",
     "load",
     "save",

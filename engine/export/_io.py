@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import tempfile
 from pathlib import Path
 
+from engine import fileio
 from engine.errors import StudioError, UserInputError
 
 
@@ -27,39 +26,16 @@ def _explain(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _file_mode(path: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the usual 0o666 less the umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write next to the target, then rename: a failed write never leaves a half-written file."""
+    """engine.fileio's atomic write, with OS errors turned into a message for the user."""
     path = Path(path)
     if path.is_dir():
         raise ExportError(f"Cannot write {path}: it is a folder.")
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.chmod(tmp_name, _file_mode(path))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
+        return fileio.atomic_write_bytes(path, data)
     except OSError as exc:
         kept = " The existing file was left unchanged." if path.exists() else ""
         raise ExportError(f"Cannot write {path}: {_explain(exc)}.{kept}") from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-    return path
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:

@@ -7,7 +7,7 @@ from torch import nn
 
 from engine.models.config import ModelConfig
 from engine.models.layers import CrossResidualBlock, Transformer
-from engine.models.transformer import _check
+from engine.models.transformer import check_shape
 
 
 class _Decoder(nn.Module):
@@ -35,13 +35,13 @@ class CrossAttentionPointCloudSDFModel(nn.Module):
 
     def encode_point_clouds(self, point_clouds: torch.Tensor) -> torch.Tensor:
         """(B, 3, N) xyz -> latents (B, N, W); done once per mesh."""
-        _check("point_clouds", point_clouds, (None, 3, None))
+        check_shape("point_clouds", point_clouds, (None, 3, None))
         h = self.encoder_input_proj(point_clouds.permute(0, 2, 1).to(self.ln_post.weight.dtype))
         return self.encoder(h)
 
     def predict_sdf(self, x: torch.Tensor, encoded: torch.Tensor) -> torch.Tensor:
         """(B, 3, M) query points + latents -> (B, M) signed distances (positive inside)."""
-        _check("x", x, (encoded.shape[0], 3, None))
+        check_shape("x", x, (encoded.shape[0], 3, None))
         h = self.decoder_input_proj(x.permute(0, 2, 1).to(self.ln_post.weight.dtype))
         for block in self.decoder.resblocks:
             h = block(h, encoded)

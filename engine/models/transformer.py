@@ -11,7 +11,7 @@ from engine.models.config import ModelConfig
 from engine.models.layers import MLP, Transformer, timestep_embedding
 
 
-def _check(name: str, tensor: torch.Tensor | None, shape: tuple[int | None, ...]) -> None:
+def check_shape(name: str, tensor: torch.Tensor | None, shape: tuple[int | None, ...]) -> None:
     """Raise a ValueError naming the argument when `tensor` does not have `shape` (None = any)."""
     if tensor is None:
         raise ValueError(f"{name} is required")
@@ -48,8 +48,8 @@ class PointDiffusionTransformer(nn.Module):
 
     def check_inputs(self, x: torch.Tensor, t: torch.Tensor) -> int:
         """Validate x (B, C, N) and t (B,) up front; returns B."""
-        _check("x", x, (None, self.config.input_channels, self.config.n_ctx))
-        _check("t", t, (x.shape[0],))
+        check_shape("x", x, (None, self.config.input_channels, self.config.n_ctx))
+        check_shape("t", t, (x.shape[0],))
         return x.shape[0]
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -97,7 +97,7 @@ class CLIPImagePointDiffusionTransformer(PointDiffusionTransformer):
         b = self.check_inputs(x, t)
         if embeddings is None:  # unconditional
             embeddings = torch.zeros(b, self.config.clip_dim, device=x.device)
-        _check("embeddings", embeddings, (b, self.config.clip_dim))
+        check_shape("embeddings", embeddings, (b, self.config.clip_dim))
         emb = self._drop_cond(embeddings.to(self.clip_embed.weight.dtype))
         c = self.clip_embed(emb * math.sqrt(self.config.clip_dim))  # (B, W)
         temb = self._time_embed(t)
@@ -118,7 +118,7 @@ class _GridMixin(nn.Module):
         cfg = self.config
         if embeddings is None:  # zero grid = unconditional
             embeddings = torch.zeros(b, cfg.clip_dim, cfg.clip_grid_tokens, device=ref.device)
-        _check("embeddings", embeddings, (b, cfg.clip_dim, cfg.clip_grid_tokens))
+        check_shape("embeddings", embeddings, (b, cfg.clip_dim, cfg.clip_grid_tokens))
         grid = self._drop_cond(embeddings.to(self.clip_embed[1].weight.dtype))
         return self.clip_embed(grid.permute(0, 2, 1))  # (B, P, W)
 
@@ -146,7 +146,7 @@ class _LowResMixin(nn.Module):
         self.register_buffer("channel_biases", torch.tensor(config.channel_biases))
 
     def _low_res_tokens(self, low_res: torch.Tensor, b: int) -> torch.Tensor:
-        _check("low_res", low_res, (b, self.config.input_channels, self.config.cond_ctx))
+        check_shape("low_res", low_res, (b, self.config.input_channels, self.config.cond_ctx))
         scaled = low_res.to(self.channel_scales.dtype) * self.channel_scales[None, :, None]
         scaled = scaled + self.channel_biases[None, :, None]  # (B, 6, M) model space
         return self.cond_point_proj(scaled.permute(0, 2, 1).to(self.cond_point_proj.weight.dtype))

@@ -16,7 +16,13 @@ from typing import Any
 import torch
 from PIL import Image
 
-from engine.errors import GenerationCancelled, ModelNotInstalled, StudioError, UserInputError
+from engine.errors import (
+    EMPTY_PROMPT_MESSAGE,
+    GenerationCancelled,
+    ModelNotInstalled,
+    StudioError,
+    UserInputError,
+)
 from engine.text2image.catalog import (
     DEFAULT_NEGATIVE_PROMPT,
     DEFAULT_PROMPT_TEMPLATE,
@@ -60,7 +66,7 @@ def build_prompt(prompt: str, template: str) -> str:
     """The text the model sees; the template must contain {prompt}."""
     prompt = " ".join((prompt or "").split())
     if not prompt:
-        raise UserInputError("Type a prompt first, for example “a red cube”.")
+        raise UserInputError(EMPTY_PROMPT_MESSAGE)
     if "{prompt}" not in template:
         raise UserInputError("The prompt template must contain {prompt} where your text goes.")
     return template.replace("{prompt}", prompt)

@@ -9,8 +9,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
+from engine.fileio import atomic_path, atomic_write_text
 from engine.train.captions import HELD_OUT
-from engine.train.trainer import MODEL_NAME, SCHEDULE, TrainConfig, _tuples, load_checkpoint
+from engine.train.trainer import MODEL_NAME, SCHEDULE, TrainConfig, as_tuples, load_checkpoint
 
 WEIGHTS_FILE = "embedded.safetensors"
 CONFIG_FILE = "embedded.json"
@@ -31,7 +32,7 @@ DEFAULTS = {
 
 def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
     """The JSON that lets engine.embedded rebuild both networks without running any code."""
-    cfg = TrainConfig(**{k: _tuples(v) for k, v in ckpt["config"].items()})
+    cfg = TrainConfig(**{k: as_tuples(v) for k, v in ckpt["config"].items()})
     return {
         "format": FORMAT_VERSION,
         "model": {
@@ -71,11 +72,8 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path, defaults: dict | None = No
     tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in ckpt["ema"].items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     weights, config = out_dir / WEIGHTS_FILE, out_dir / CONFIG_FILE
-    tmp = weights.with_name(weights.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": str(FORMAT_VERSION)})
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, weights)
-    tmp = config.with_name(config.name + ".tmp")
-    tmp.write_text(json.dumps(config_json(ckpt, defaults), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, config)
+    with atomic_path(weights) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": str(FORMAT_VERSION)})
+        os.chmod(tmp, 0o644)
+    atomic_write_text(config, json.dumps(config_json(ckpt, defaults), indent=1) + "\n")
     return [weights, config]

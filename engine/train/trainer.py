@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.diffusion import ChannelScaling, NoiseSchedule
+from engine.fileio import atomic_path
 from engine.models import build_model
 from engine.models.text_encoder import TextEncoder, TextEncoderConfig
 from engine.train.captions import vocabulary
@@ -136,9 +136,8 @@ def loss_on_batch(
 
 def save_atomic(obj: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -167,7 +166,7 @@ def new_state(config: TrainConfig) -> TrainState:
 
 
 def state_from_checkpoint(ckpt: dict) -> TrainState:
-    config = TrainConfig(**{k: _tuples(v) for k, v in ckpt["config"].items()})
+    config = TrainConfig(**{k: as_tuples(v) for k, v in ckpt["config"].items()})
     state = new_state(config)
     state.net.load_state_dict(ckpt["net"])
     state.ema.load_state_dict(ckpt["ema"])
@@ -176,8 +175,8 @@ def state_from_checkpoint(ckpt: dict) -> TrainState:
     return state
 
 
-def _tuples(v: object) -> object:
-    return tuple(_tuples(x) for x in v) if isinstance(v, list | tuple) else v
+def as_tuples(v: object) -> object:
+    return tuple(as_tuples(x) for x in v) if isinstance(v, list | tuple) else v
 
 
 def checkpoint_dict(state: TrainState) -> dict:

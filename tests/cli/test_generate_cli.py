@@ -27,16 +27,7 @@ def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_generate_writes_a_point_cloud(tmp_path):
     out = tmp_path / "cloud.ply"
     res = _cli(
-        "generate",
-        "--prompt",
-        "a red cube",
-        "--model",
-        "tiny-random",
-        "--steps",
-        "2",
-        "--out",
-        str(out),
-        tmp_path=tmp_path,
+        "generate", "--prompt", "a red cube", "--steps", "2", "--out", str(out), tmp_path=tmp_path
     )
     assert res.returncode == 0, res.stderr
     from engine.export import load
@@ -47,17 +38,40 @@ def test_generate_writes_a_point_cloud(tmp_path):
     assert "wrote" in res.stdout
 
 
-def test_generate_errors_are_one_clear_line(tmp_path):
+def test_fast_preset_and_variations_from_the_built_in_model(tmp_path):
+    """--preset fast equals engine.generate(preset="fast"); --variations writes one PLY a seed."""
+    import engine
+    from engine.export import load
+
+    out = tmp_path / "fast.ply"
     res = _cli(
-        "generate",
-        "--prompt",
-        "",
-        "--model",
-        "tiny-random",
-        "--out",
-        str(tmp_path / "x.ply"),
+        "generate", "--prompt", "a red cube", "--preset", "fast", "--out", str(out),
         tmp_path=tmp_path,
-    )
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    expected = engine.generate(prompt="a red cube", preset="fast")
+    np.testing.assert_allclose(load(out).coords, expected.coords, atol=1e-5)
+    folder = tmp_path / "variations"
+    res = _cli(
+        "generate", "--prompt", "a blue sphere", "--seed", "7", "--variations", "3",
+        "--steps", "4", "--out", f"{folder}/", tmp_path=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["seed-7.ply", "seed-8.ply", "seed-9.ply"]
+    clouds = [load(folder / n) for n in names]
+    assert all(len(c) == 1024 for c in clouds)
+    assert not np.allclose(clouds[0].coords, clouds[1].coords)
+    # variation i is the cloud a single run with seed 7 + i makes (to float rounding: a batch
+    # of 3 sums its matrix products in another order than a batch of 1)
+    single = engine.generate(prompt="a blue sphere", seed=8, steps=4)
+    np.testing.assert_allclose(clouds[1].coords, single.coords, atol=1e-3)
+    other = engine.generate(prompt="a blue sphere", seed=12, steps=4)
+    assert np.abs(clouds[1].coords - other.coords).max() > 0.1
+
+
+def test_generate_errors_are_one_clear_line(tmp_path):
+    res = _cli("generate", "--prompt", "", "--out", str(tmp_path / "x.ply"), tmp_path=tmp_path)
     assert res.returncode == 1
     assert res.stderr.strip().startswith("error: Type a prompt")
     assert "Traceback" not in res.stderr

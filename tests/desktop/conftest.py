@@ -33,10 +33,13 @@ def settings(studio_home: Path):
 
 
 def assert_shut_down(window) -> None:
-    """After close(): no running QThread, no active QTimer, the plotter closed."""
+    """After close(): no worker left, no running QThread, no active QTimer, the plotter closed."""
     from PySide6.QtCore import QThread, QTimer
 
+    from desktop.workers import active_workers
+
     running = [t.objectName() or repr(t) for t in window.findChildren(QThread) if t.isRunning()]
+    running += [w.name for w in active_workers()]
     active = [
         f"{t.objectName() or 'QTimer'} of {type(t.parent()).__name__}"
         for t in window.findChildren(QTimer)
@@ -129,14 +132,11 @@ def scripted_run(
 
 @pytest.fixture(scope="session")
 def test_model() -> str:
-    """The shipped embedded model when its weights load, else the pipeline's tiny random model."""
-    try:
-        from engine.embedded import load_embedded
+    """The shipped built-in model; a broken one fails here, loudly, instead of being replaced."""
+    from engine.embedded import load_embedded
 
-        load_embedded(device="cpu")
-        return "embedded"
-    except Exception:
-        return "tiny-random"
+    load_embedded(device="cpu")
+    return "embedded"
 
 
 @pytest.fixture
@@ -148,14 +148,11 @@ def pipeline_run(test_model):
 
     def wrapped(request: GenerationRequest, *, should_cancel=None):
         request = replace(request, model=test_model, steps=request.steps or 6)
-        gen = run(request, should_cancel=should_cancel)
-        while True:
-            try:
-                step = next(gen)
-            except StopIteration as stop:
-                return stop.value
+        pipeline = run(request, should_cancel=should_cancel)
+        for step in pipeline:
             calls["yielded"].append(time.perf_counter())
             yield step
+        return pipeline.result
 
     wrapped.calls = calls
     return wrapped

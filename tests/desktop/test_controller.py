@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
 
-from desktop.worker import StepPayload
-from engine.requests import GenerationRequest, PipelineStep
+from desktop.state import Job
+from desktop.workers import active_workers, shutdown_all
+from engine.requests import GenerationRequest
 
 from .conftest import scripted_run
 
@@ -27,27 +27,13 @@ def controller(qtbot):
         return ctl
 
     yield make
-    for ctl in made:
-        assert ctl.shutdown(30_000)
-        assert not ctl.busy
+    assert shutdown_all(30_000)
+    qtbot.waitUntil(lambda: all(not ctl.busy for ctl in made), timeout=5_000)
+    assert not active_workers()
 
 
-def test_payloads_are_detached_copies():
-    coords = np.zeros((4, 3), np.float32)
-    colors = np.ones((4, 3), np.float32)
-    step = PipelineStep(
-        stage="base",
-        stage_index=0,
-        n_stages=1,
-        step=1,
-        total_steps=2,
-        sigma=1.0,
-        coords=coords,
-        colors=colors,
-    )
-    payload = StepPayload.from_step(step, 0.5)
-    coords[:] = 7
-    assert payload.coords.max() == 0 and not np.shares_memory(payload.coords, coords)
+def _job(prompt: str) -> Job:
+    return Job(request=GenerationRequest(prompt=prompt))
 
 
 def test_run_streams_steps_off_the_gui_thread(controller, qtbot):
@@ -62,7 +48,7 @@ def test_run_streams_steps_off_the_gui_thread(controller, qtbot):
     steps, results = [], []
     ctl.step.connect(lambda gid, p: steps.append((gid, p)))
     ctl.succeeded.connect(lambda gid, cloud, secs: results.append((gid, cloud)))
-    gen_id = ctl.start(GenerationRequest(prompt="a cube"))
+    gen_id = ctl.start(_job("a cube"))
     qtbot.waitUntil(lambda: bool(results) and not ctl.busy, timeout=30_000)
     assert threading.get_ident() not in threads
     assert len(steps) == 8 and all(gid == gen_id for gid, _ in steps)
@@ -73,15 +59,15 @@ def test_second_start_is_refused_while_running(controller, qtbot):
     ctl = controller(scripted_run(steps=50, delay=0.02))
     refusals = []
     ctl.refused.connect(refusals.append)
-    first = ctl.start(GenerationRequest(prompt="a"))
-    assert ctl.start(GenerationRequest(prompt="b")) is None
+    first = ctl.start(_job("a"))
+    assert ctl.start(_job("b")) is None
     assert refusals and "already running" in refusals[0]
     assert ctl.active_id == first
     ctl.cancel()
-    assert ctl.start(GenerationRequest(prompt="c")) is None  # still stopping
+    assert ctl.start(_job("c")) is None  # still stopping
     assert "stopping" in refusals[-1].lower()
     qtbot.waitUntil(lambda: not ctl.busy, timeout=10_000)
-    assert ctl.start(GenerationRequest(prompt="d")) == first + 1
+    assert ctl.start(_job("d")) == first + 1
 
 
 def test_cancel_drops_later_payloads_and_stops_within_a_step(controller, qtbot):
@@ -89,7 +75,7 @@ def test_cancel_drops_later_payloads_and_stops_within_a_step(controller, qtbot):
     steps, cancelled = [], []
     ctl.step.connect(lambda gid, p: steps.append(p))
     ctl.cancelled.connect(cancelled.append)
-    gen_id = ctl.start(GenerationRequest(prompt="a"))
+    gen_id = ctl.start(_job("a"))
     qtbot.waitUntil(lambda: len(steps) >= 3, timeout=20_000)
     worker = ctl._worker
     ctl.cancel()
@@ -97,14 +83,14 @@ def test_cancel_drops_later_payloads_and_stops_within_a_step(controller, qtbot):
     qtbot.waitUntil(lambda: not ctl.busy, timeout=5_000)
     assert cancelled == [gen_id]
     assert len(steps) == seen  # nothing from the cancelled run reaches the GUI
-    assert worker.cancel_requested
+    assert worker.abort_requested
 
 
 def test_failures_carry_the_traceback(controller, qtbot):
     ctl = controller(scripted_run(fail_at=2, exc=RuntimeError("boom")))
     failures = []
     ctl.failed.connect(lambda gid, exc, tb: failures.append((exc, tb)))
-    ctl.start(GenerationRequest(prompt="a"))
+    ctl.start(_job("a"))
     qtbot.waitUntil(lambda: bool(failures) and not ctl.busy, timeout=20_000)
     exc, tb = failures[0]
     assert isinstance(exc, RuntimeError)

@@ -220,8 +220,13 @@ def test_uninstalled_modes_are_shown_with_a_route_to_models(make_window):
     assert window.side.get_buttons["image"].isVisibleTo(window)
     assert not window.side.get_buttons["text"].isVisibleTo(window)
     window.side.get_buttons["image"].click()
-    dialog = getattr(window, "models_dialog", None) or getattr(window, "last_info_box", None)
+    dialog = window.models_dialog
     assert dialog is not None and dialog.isVisible()
+    # the dialog highlights exactly what Image → 3D needs, as the route registry lists it
+    from desktop.availability import needed_models
+
+    highlighted = {dialog.table.item(i.row(), 0).text() for i in dialog.table.selectedIndexes()}
+    assert highlighted == set(needed_models("image"))
     dialog.close()
 
 
@@ -276,9 +281,12 @@ def test_engine_notices_reach_the_status_bar(make_window, qtbot):
         return (yield from gen)
 
     window = make_window(run_fn=run)
+    shown = []  # the status line right after the window handled each step
+    window.controller.step.connect(lambda _g, _s: shown.append(window.statusBar().currentMessage()))
     with qtbot.waitSignal(window.generationFinished, timeout=60_000):
         _type_and_generate(qtbot, window, "a red zork")
-    assert "zork" in window.log_panel.toPlainText()
+    assert shown[0] == "Ignored words the built-in model does not know: zork"
+    assert "zork" in window.log_panel.toPlainText()  # and the log keeps it
 
 
 def test_missing_model_error_offers_the_models_dialog(make_window, qtbot):
@@ -292,7 +300,7 @@ def test_missing_model_error_offers_the_models_dialog(make_window, qtbot):
     buttons = [b for b in box.buttons() if b.text() == "Open Models…"]
     assert len(buttons) == 1
     buttons[0].click()
-    dialog = getattr(window, "models_dialog", None) or getattr(window, "last_info_box", None)
+    dialog = window.models_dialog
     assert dialog is not None
     qtbot.waitUntil(dialog.isVisible, timeout=5_000)
     dialog.close()
@@ -305,7 +313,7 @@ def test_image_mode_builds_a_picture_request_and_routes_missing_models(
     window = make_window(run_fn=scripted_run())
     window.side.set_mode("image")
     assert window.side.image.set_image(examples_dir / "corgi.jpg")
-    request = window.side.build_request()
+    request = window.side.build_job().request
     assert request.image == examples_dir / "corgi.jpg" and request.prompt == ""
     assert request.model == "base40M"
     window.generate()  # nothing official installed: a message and a route to Models, no run

@@ -55,21 +55,21 @@ def recording_run():
     from engine.pipeline import run
 
     stages: list[str] = []
+    used: list = []  # the prepared picture each run's 3D stages were conditioned on
 
     def wrapped(request, *, should_cancel=None):
-        gen = run(request, should_cancel=should_cancel)
+        pipeline = run(request, should_cancel=should_cancel)
         try:
-            while True:
-                try:
-                    step = next(gen)
-                except StopIteration as stop:
-                    return stop.value
+            for step in pipeline:
                 stages.append(step.stage)
                 yield step
         finally:
-            gen.close()
+            pipeline.close()
+            used.append(pipeline.prepared)
+        return pipeline.result
 
     wrapped.stages = stages
+    wrapped.used = used
     return wrapped
 
 
@@ -100,8 +100,6 @@ def assert_usable(window) -> None:
 def test_text_image_3d_shows_the_picture_then_the_cloud(
     make_window, installed, tiny_sd, qtbot, artifacts_dir
 ):
-    from engine.imageprep import prepare_for_pointe
-
     window, run = picture_window(make_window, tiny_sd)
     side = window.side
     assert side.availability.mode_missing("text-image") == []
@@ -128,9 +126,8 @@ def test_text_image_3d_shows_the_picture_then_the_cloud(
     assert shown_while_drawing and set(shown_while_drawing) == {0}, "no points while drawing"
     picture = side.picture.picture
     assert picture is first_3d["picture"] and side.picture.source == "drawn"
-    # the preview is exactly what the 3D model saw
-    prepared = np.asarray(side.picture.prepared.image)
-    np.testing.assert_array_equal(prepared, np.asarray(prepare_for_pointe(picture)))
+    # the preview is exactly what the 3D model saw: the engine's own prepared picture
+    assert run.used and side.picture.prepared is run.used[-1]
     assert not side.picture.prepared_view.pixmap().isNull()
     assert side.picture.continue_button.isEnabled()
     # the cloud, and the history entry with its picture and how it was made
@@ -197,7 +194,7 @@ def test_image_to_3d_from_a_photo_shows_what_the_model_sees(
     from engine.imageprep import load_image, prepare_for_pointe
 
     window = make_window(run_fn=recording_run())
-    window._refresh_installed()
+    window.refresh_installed()
     side = window.side
     side.set_mode("image")
     side.steps.setValue(2)
@@ -281,7 +278,7 @@ def test_missing_picture_model_is_explained_and_offered(
         yield  # pragma: no cover
 
     window = make_window(run_fn=never_run)
-    window._refresh_installed()
+    window.refresh_installed()
     side = window.side
     side.set_mode("text-image")
     assert side.picture_settings.image_model == "sd-turbo"
@@ -304,7 +301,7 @@ def test_missing_picture_model_is_explained_and_offered(
     assert box.isVisible() and "sd-turbo" in box.text()
     box.close()
     # a picture model the Models dialog cannot download: said so, with where to fix it
-    window.last_offer_box = None
+    window.dialogs.pop("offer")
     side.picture_settings.set_image_model(str(tmp_path / "no-such-model"))
     assert side.availability.mode_missing("text-image") == [str(tmp_path / "no-such-model")]
     assert "Picture settings" in side.mode_hint.text()
@@ -359,15 +356,16 @@ def test_picture_settings_go_into_the_request_and_persist(make_window, tiny_sd):
     side.picture_settings.negative.setText("people")
     side.picture_settings.steps.setValue(3)
     side.picture.remove_background.setChecked(False)
-    extra = side.build_request().extra
-    assert extra["via_image"] and extra["image_model"] == str(tiny_sd)
-    assert extra["prompt_template"] == "a photo of {prompt} on white"
-    assert extra["negative_prompt"] == "people" and extra["image_steps"] == 3
-    assert extra["remove_background"] is False
-    assert side.build_request(picture_only=True).extra["picture_only"]
-    assert "picture_only" not in extra
+    job = side.build_job()
+    picture = job.request.picture
+    assert picture is not None and picture.model == str(tiny_sd)
+    assert picture.prompt_template == "a photo of {prompt} on white"
+    assert picture.negative_prompt == "people" and picture.steps == 3
+    assert job.request.remove_background is False
+    assert side.build_job(picture_only=True).picture_only
+    assert not job.picture_only
     side.picture_settings.review_first.setChecked(True)
-    assert side.build_request().extra["picture_only"], "review first: Generate draws only"
+    assert side.build_job().picture_only, "review first: Generate draws only"
     side.picture_settings.template.setPlainText("no placeholder")
     assert "{prompt}" in side.input_problem()
     side.picture_settings.template.setPlainText("a photo of {prompt} on white")

@@ -5,20 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from engine.checkpoints import (
     POINTE_NAMES,
-    ModelEntry,
-    ModelFile,
     all_entries,
     catalog,
     default_store,
     get_entry,
-    register_model,
     set_models_dir,
 )
-from engine.errors import CheckpointError
 
 
 def test_catalogue_has_the_official_files_and_clip():
@@ -38,30 +32,6 @@ def test_catalogue_has_the_official_files_and_clip():
     assert clip.kind == "clip" and clip.files[0].filename.endswith(".safetensors")
     for entry in all_entries():
         assert entry.purpose and entry.licence and entry.vram_hint
-
-
-def test_text2image_placeholder_until_registered(monkeypatch, tmp_path):
-    builtin = {e.name: e for e in catalog._BUILTIN}
-    monkeypatch.setattr(catalog, "_registry", builtin)
-    monkeypatch.setattr(catalog, "_plugins_loaded", True)  # as if no plugin module existed
-    placeholder = [e for e in all_entries() if e.kind == "text2image"]
-    assert len(placeholder) == 1 and placeholder[0].placeholder
-    with pytest.raises(CheckpointError, match="cannot be downloaded yet"):
-        default_store(tmp_path).download([placeholder[0].name])
-    real = ModelEntry(
-        name="tiny-t2i",
-        kind="text2image",
-        files=(ModelFile(filename="unet.safetensors", size=10, mirrors=("https://x/",)),),
-        purpose="test",
-        licence="test",
-        params=1,
-        vram_hint="1 GB",
-    )
-    register_model(real)
-    kinds = [e for e in all_entries() if e.kind == "text2image"]
-    assert kinds == [real]
-    with pytest.raises(ValueError, match="already in the catalogue"):
-        register_model(ModelEntry(**{**real.__dict__, "purpose": "other"}))
 
 
 def test_mirror_order_env_then_settings_then_official(tmp_path, monkeypatch):
@@ -95,9 +65,9 @@ def test_store_location_env_settings_never_cwd(tmp_path, monkeypatch):
 
 
 def test_plugin_entries_are_loaded_lazily(monkeypatch):
-    """engine.text2image.catalog (when present) replaces the placeholder with a real entry."""
-    pytest.importorskip("engine.text2image.catalog")
+    """engine.text2image.catalog's entry appears only once the catalogue is first read."""
     monkeypatch.setattr(catalog, "_registry", {e.name: e for e in catalog._BUILTIN})
     monkeypatch.setattr(catalog, "_plugins_loaded", False)
+    assert "sd-turbo" not in catalog._registry  # nothing imported at module load
     t2i = [e for e in all_entries() if e.kind == "text2image"]
-    assert len(t2i) == 1 and not t2i[0].placeholder and t2i[0].files
+    assert [e.name for e in t2i] == ["sd-turbo"] and t2i[0].files

@@ -12,7 +12,7 @@ from PIL import Image
 from engine.checkpoints import CLIP_NAME, default_store
 from engine.errors import GenerationCancelled, ModelNotInstalled
 from engine.pipeline import generate, run
-from engine.requests import GenerationRequest
+from engine.requests import GenerationRequest, PictureOptions
 from tests.tiny_store import build_tiny_store
 
 
@@ -22,13 +22,9 @@ def store(tmp_path_factory):
     return build_tiny_store(tmp_path_factory.mktemp("store"), tmp_path_factory.mktemp("src"))
 
 
-def _drain(gen):
-    steps = []
-    while True:
-        try:
-            steps.append(next(gen))
-        except StopIteration as stop:
-            return steps, stop.value
+def _drain(r):
+    steps = list(r)
+    return steps, r.result
 
 
 def test_image_to_3d_with_real_example(store, examples_dir):
@@ -59,18 +55,23 @@ def sd_folder(tmp_path_factory):
 
 
 def _via_image(sd_folder, **kw):
-    extra = {"via_image": True, "image_model": str(sd_folder), "image_steps": 2}
+    picture = PictureOptions(model=str(sd_folder), steps=2)
     return GenerationRequest(
-        prompt="a red chair", model="base40M", steps=2, seed=3, extra=extra, **kw
+        prompt="a red chair", model="base40M", steps=2, seed=3, picture=picture, **kw
     )
 
 
 def test_text_to_image_to_3d(store, sd_folder):
-    steps, cloud = _drain(run(_via_image(sd_folder), store=store))
+    r = run(_via_image(sd_folder), store=store)
+    steps, cloud = _drain(r)
     stages = [s.stage for s in steps]
     assert stages[0] == "image" and stages[-1] == "upsample" and "base" in stages
     pictures = [s.image for s in steps if s.image is not None]
     assert len(pictures) == 1 and isinstance(pictures[0], Image.Image)
+    # the step hands on the very picture the 3D stages were conditioned on
+    handed = [s.prepared for s in steps if s.prepared is not None]
+    assert len(handed) == 1 and handed[0] is r.prepared and r.prepared.image is not None
+    assert np.array_equal(np.asarray(pictures[0]), np.asarray(r.picture))
     assert steps[stages.index("base")].stage_index == 1 and steps[-1].n_stages == 3
     assert len(cloud) == 256
 

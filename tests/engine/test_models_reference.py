@@ -79,13 +79,21 @@ def test_sdf_model_matches_reference(vectors_dir):
     assert torch.equal(out, out2)
 
 
+# cos/sin of float32 arguments up to t = 1023 rad: a float32 there is only good to 6e-5, and
+# torch's vectorised kernels (AVX2 vs AVX-512) reduce such arguments differently, so two correct
+# implementations differ by up to ~3e-5 on large t. Small t must still match to 1e-6.
+EMBED_TOL = 1e-4
+
+
 def test_timestep_embedding_matches_reference(vectors_dir):
     ref = _load(vectors_dir, "timestep_embedding.pt")
+    small = ref["t"] < 8
     for dim in (64, 512, 7):
         got = timestep_embedding(ref["t"], dim)
-        assert (got - ref[f"dim{dim}"]).abs().max() < 1e-5
+        assert (got - ref[f"dim{dim}"]).abs().max() < EMBED_TOL
+        assert (got[small] - ref[f"dim{dim}"][small]).abs().max() < 1e-6
     got = timestep_embedding(ref["t_long"], 64)
-    assert (got - ref["dim64_long"]).abs().max() < 1e-5
+    assert (got - ref["dim64_long"]).abs().max() < EMBED_TOL
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

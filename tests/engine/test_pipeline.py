@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from engine.errors import GenerationCancelled, ModelNotInstalled, UserInputError
-from engine.pipeline import TINY_RANDOM_MODEL, check_request, generate, run
+from engine.pipeline import check_request, generate, run
 from engine.requests import GenerationRequest
+from tests.engine.tiny_models import TINY_RANDOM_MODEL
 
 
 def _req(**kw):
@@ -17,14 +18,9 @@ def _req(**kw):
 
 
 def test_steps_stream_previews_and_final_cloud_has_4096_points():
-    gen = run(_req())
-    steps = []
-    while True:
-        try:
-            steps.append(next(gen))
-        except StopIteration as stop:
-            cloud = stop.value
-            break
+    r = run(_req())
+    steps = list(r)
+    cloud = r.result
     assert [(s.stage, s.step, s.final) for s in steps[:4]] == [
         ("base", 1, False),
         ("base", 2, False),

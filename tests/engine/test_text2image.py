@@ -196,7 +196,7 @@ def test_catalogue_entry_registered() -> None:
     from engine.checkpoints import get_entry
 
     entry = get_entry(TEXT2IMAGE_DEFAULT["name"])
-    assert entry.kind == "text2image" and not entry.placeholder
+    assert entry.kind == "text2image" and entry.files
     names = [f.filename for f in entry.files]
     assert names[0] == "unet/diffusion_pytorch_model.fp16.safetensors"
     assert "model_index.json" in names and all(

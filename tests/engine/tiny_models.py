@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from engine.models import build_model
+
 
 def tiny_clip_config(*, width: int = 32, patch_size: int = 14, layers: int = 2) -> dict:
     """open_clip config with ViT-L/14's structure (QuickGELU, 224 px) but tiny widths."""
@@ -157,3 +159,70 @@ def tiny_sd_pipeline(folder: Path, *, seed: int = 0) -> Path:
     )
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+TINY_RANDOM_MODEL = "tiny-random"
+
+
+def tiny_random_stages(route, request, *, store=None, prepared=None):
+    """Two tiny untrained networks (256 + 768 points): exercises every path in seconds."""
+    from engine.stages import build_stage
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1234)
+        base = build_model("base40M-textvec", width=32, layers=1, heads=2, n_ctx=256)
+        up = build_model(
+            "upsample",
+            width=32,
+            layers=1,
+            heads=2,
+            n_ctx=768,
+            cond_ctx=256,
+            clip_dim=16,
+            clip_grid_tokens=4,
+        )
+        for m in (base, up):
+            torch.nn.init.normal_(m.output_proj.weight, std=0.3)
+        emb = torch.nn.functional.normalize(torch.randn(1, 768), dim=-1)
+    stages = [
+        build_stage(
+            route.stage("base"),
+            request,
+            route=route.name,
+            model=base,
+            n_points=256,
+            cond={"embeddings": emb},
+        )
+    ]
+    if request.upsample:
+        stages.append(
+            build_stage(
+                route.stage("upsample"),
+                request,
+                route=route.name,
+                model=up,
+                n_points=768,
+                uses_low_res=True,
+            )
+        )
+    return stages, []
+
+
+def register_tiny_route() -> None:
+    """Make model "tiny-random" runnable through the real pipeline (official text settings)."""
+    from engine.routes import ROUTES, RouteSpec, register_route
+
+    text = ROUTES["official-text"]
+    register_route(
+        RouteSpec(
+            name=TINY_RANDOM_MODEL,
+            label="Tiny random (tests)",
+            description="Untrained tiny networks for tests.",
+            inputs="text",
+            conditioning="clip-text",
+            base_models=(TINY_RANDOM_MODEL,),
+            upsampler="tiny-upsample",
+            stages=text.stages,
+            builder="tests.engine.tiny_models:tiny_random_stages",
+        )
+    )

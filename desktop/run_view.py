@@ -1,0 +1,102 @@
+"""A run's life in the window: progress bar, status line, live points and the saved result."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+
+from desktop.history import HistoryEntry
+from desktop.history_meta import history_meta
+from desktop.state import Job
+from desktop.widgets.progress_panel import format_seconds
+from engine.pointcloud import PointCloud
+
+log = logging.getLogger(__name__)
+
+
+class RunView(QObject):
+    """Connects the generation controller's signals to what the window shows."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.w = window
+        self.job: Job | None = None
+        ctl = window.controller
+        ctl.started.connect(self._on_started)
+        ctl.step.connect(self._on_step)
+        ctl.succeeded.connect(self._on_succeeded)
+        ctl.failed.connect(self._on_failed)
+        ctl.cancelled.connect(self._on_cancelled)
+        ctl.busy_changed.connect(window.side.set_running)
+        ctl.busy_changed.connect(self._on_busy)
+        ctl.refused.connect(lambda text: window.statusBar().showMessage(text, 6000))
+        self._stopping = False
+
+    def _on_started(self, _gen_id: int, job: Job) -> None:
+        self.job = job
+        self._stopping = False
+        self.w.progress.begin("Loading the model…")
+        self.w.statusBar().clearMessage()  # the progress panel owns the run's state
+
+    def _on_step(self, _gen_id: int, step) -> None:
+        w = self.w
+        if step.notices:
+            text = " ".join(step.notices)
+            log.warning("%s", text)
+            w.statusBar().showMessage(text, 15000)
+        if step.image is not None:
+            w.pictures.on_step(step, self.job)
+        w.progress.show_step(step)  # marked dirty first: drawn with the viewer's frame
+        if len(step.coords):  # picture-stage steps carry no points
+            w.viewer.show_points(step.coords, step.colors)
+
+    def _on_succeeded(self, _gen_id: int, result, seconds: float) -> None:
+        w = self.w
+        if not isinstance(result, PointCloud):  # a picture-only run: the picture is the result
+            w.progress.finish(f"Picture ready in {format_seconds(seconds)}")
+            w.statusBar().showMessage(
+                "Picture ready: Continue to 3D, draw a new one, or replace it.", 8000
+            )
+            w.pictureReady.emit(result)
+            return
+        w.viewer.show_points(result.coords, result.colors)
+        w.viewer.flush()  # the final frame, now: it becomes the thumbnail
+        w.current_cloud = result
+        w.progress.finish(f"Done in {format_seconds(seconds)} · {len(result):,} points")
+        entry = self._save(result, seconds)
+        if entry is not None:
+            w.statusBar().showMessage(f"Saved to History as “{entry.title}”.", 8000)
+        if entry is not None:
+            w.generationFinished.emit(entry)
+
+    def _save(self, cloud: PointCloud, seconds: float) -> HistoryEntry | None:
+        w, job = self.w, self.job
+        try:
+            entry = w.history.save(
+                cloud,
+                history_meta(job, cloud, seconds),
+                w.viewer.thumbnail(),
+                picture=w.pictures.picture_for_history(job),
+            )
+        except OSError as exc:
+            w.show_error(exc, "")
+            return None
+        w.gallery.add_entry(entry)
+        return entry
+
+    def _on_failed(self, _gen_id: int, exc: BaseException, tb: str) -> None:
+        self.w.progress.finish("Failed: see the message", done=False)
+        self.w.show_error(exc, tb)
+        self.w.generationFailed.emit(exc)
+
+    def _on_cancelled(self, _gen_id: int) -> None:
+        """Shown at once; the run may still finish its current model call."""
+        self._stopping = True
+        self.w.progress.finish("Cancelling…", done=False)
+        self.w.generationCancelled.emit()
+
+    def _on_busy(self, busy: bool) -> None:
+        if not busy and self._stopping:
+            self._stopping = False
+            self.w.progress.finish("Cancelled", done=False)
