@@ -55,8 +55,24 @@ def check_request(request: GenerationRequest) -> GenerationRequest:
         raise UserInputError(
             f"Variations must be between 1 and {MAX_VARIATIONS}, got {request.variations}."
         )
+    if request.base_cloud is not None:
+        _check_base_cloud(request, route)
     _check_device(request.device)
     return replace(request, prompt=prompt)
+
+
+def _check_base_cloud(request: GenerationRequest, route: RouteSpec) -> None:
+    if route.upsampler is None or route.stage("upsample") is None:
+        raise UserInputError(f"{route.label} has no upsampler: there is nothing to re-upsample.")
+    cloud = np.asarray(request.base_cloud)
+    if cloud.ndim != 2 or cloud.shape[1] != 6 or len(cloud) < 2:
+        raise UserInputError(
+            "The base cloud to upsample needs at least 2 points (x, y, z, r, g, b)."
+        )
+    if not np.isfinite(cloud).all():
+        raise UserInputError("The base cloud to upsample has broken (NaN) points.")
+    if request.variations != 1:
+        raise UserInputError("Re-upsampling takes one cloud, not variations.")
 
 
 def request_route(request: GenerationRequest) -> RouteSpec:
@@ -152,7 +168,18 @@ class Run:
             offset = 1
         elif route.inputs == "image":
             self.prepared = _prepare(request.image, request.remove_background)
-        stages, notices = build_stages(route, request, store=self._store, prepared=self.prepared)
+        build_request = (
+            replace(request, upsample=True) if request.base_cloud is not None else request
+        )
+        stages, notices = build_stages(
+            route, build_request, store=self._store, prepared=self.prepared
+        )
+        low_res = None
+        if request.base_cloud is not None:  # re-upsample: the base stage is already done
+            base = next(s for s in stages if s.name == "base")
+            stages = [s for s in stages if s.name != "base"]
+            low_res, note = _base_samples(request.base_cloud, base.n_points)
+            notices = [*notices, *([note] if note else [])]
         dtype = _dtype(request)
         for stage in stages:
             stage.model.to(device=request.device, dtype=dtype)
@@ -161,7 +188,11 @@ class Run:
             for i in range(request.variations)
         ]
         records = sample_stages(
-            stages, batch=request.variations, generator=generators, should_cancel=self.cancelled
+            stages,
+            batch=request.variations,
+            generator=generators,
+            should_cancel=self.cancelled,
+            low_res=low_res,
         )
         first = True
         samples: torch.Tensor
@@ -239,6 +270,24 @@ class Run:
         if request.image is not None:
             meta["image"] = str(request.image)
         return meta
+
+
+def _base_samples(cloud: np.ndarray, n: int) -> tuple[torch.Tensor, str]:
+    """(1, 6, n) data units for the upsampler from an (M, 6) cloud; M != n is resampled."""
+    from engine.edit import farthest_point_resample
+
+    cloud = np.asarray(cloud, dtype=np.float32)
+    coords, colors = cloud[:, :3], cloud[:, 3:6]
+    note = ""
+    if len(cloud) != n:
+        coords, colors, _ = farthest_point_resample(coords, colors, n)
+        how = "filled up" if len(cloud) < n else "thinned out"
+        note = (
+            f"The edited cloud has {len(cloud):,} points; the upsampler needs exactly {n:,}, "
+            f"so it was {how} to {n:,} by farthest-point resampling."
+        )
+    data = np.concatenate([coords, np.asarray(colors, np.float32) * 255.0], axis=1)  # (n, 6)
+    return torch.from_numpy(np.ascontiguousarray(data.T))[None].float(), note
 
 
 def _prepare(source, remove_background: bool):

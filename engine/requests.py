@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,8 @@ class GenerationRequest:
     picture: PictureOptions | None = None  # set: draw a picture from the prompt first
     remove_background: bool = True  # picture routes: replace a plain background by white
     variations: int = 1  # base stage at batch N, seeds seed .. seed + N - 1
+    #: (N, 6) xyz + rgb 0..1 of a base cloud (e.g. edited): skip the base stage and upsample it
+    base_cloud: np.ndarray | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)

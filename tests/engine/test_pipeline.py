@@ -84,3 +84,38 @@ def test_missing_official_models_are_named(tmp_path, monkeypatch):
         generate(_req(model="base40M-textvec"), store=store)
     assert "base40M-textvec" in info.value.names and "upsample" in info.value.names
     assert "models download" in str(info.value)
+
+
+def test_re_upsampling_an_edited_base_keeps_it_as_the_first_points():
+    base = generate(_req(upsample=False))  # 256 points from the tiny base stage
+    keep = np.ones(len(base), bool)
+    keep[:40] = False  # the user deleted 40 points
+    edited = np.concatenate([base.coords[keep], base.colors[keep]], axis=1)
+    r = run(_req(base_cloud=edited))
+    steps = list(r)
+    cloud = r.result
+    assert {s.stage for s in steps} == {"upsample"} and len(cloud) == 1024
+    assert "filled up to 256" in steps[0].notices[0]
+    # the kept points survive exactly, in order, at the front of the upsampled cloud
+    np.testing.assert_array_equal(cloud.coords[: keep.sum()], base.coords[keep])
+    np.testing.assert_allclose(cloud.colors[: keep.sum()], base.colors[keep], atol=1e-6)
+    whole = np.concatenate([base.coords, base.colors], axis=1)
+    again = generate(_req(base_cloud=whole))
+    np.testing.assert_array_equal(again.coords[:256], base.coords)  # nothing to resample
+
+
+def test_re_upsampling_needs_a_route_with_an_upsampler():
+    cloud = np.zeros((1024, 6), np.float32)
+    with pytest.raises(UserInputError, match="no upsampler"):
+        check_request(GenerationRequest(prompt="a red cube", base_cloud=cloud))
+
+
+def test_variations_are_consecutive_seeds_in_one_batch():
+    r = run(_req(variations=3, upsample=False))
+    steps = list(r)
+    assert all(len(s.variations) == 3 for s in steps)
+    final = steps[-1].variations
+    one = generate(_req(seed=6, upsample=False))
+    # equal to float rounding (a batch of 3 sums its products in another order)
+    np.testing.assert_allclose(final[1][0], one.coords, atol=1e-3)
+    assert not np.allclose(final[0][0], final[1][0])
