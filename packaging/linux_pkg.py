@@ -137,9 +137,11 @@ def stage_deb(bundle: Path, stage: Path, *, version: str, arch: str | None = Non
         "(see the dist-info folders under /opt/pointe-studio/_internal).\n",
         encoding="utf-8",
     )
-    for path in stage.rglob("*"):
+    for path in stage.rglob("*"):  # hard links share modes with the bundle: touch only odd ones
         if not path.is_symlink():
-            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+            mode = 0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644
+            if path.stat().st_mode & 0o7777 != mode:
+                path.chmod(mode)
     debian = stage / "DEBIAN"
     debian.mkdir(mode=0o755)
     installed = _tree_kib(stage)

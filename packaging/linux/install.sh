@@ -30,6 +30,10 @@ uninstall() {
   rm -rf "$app_dir" "$app_dir.new"
   rm -f "$launcher" "$desktop_file" "$icon_png" "$icon_svg"
   refresh_menus
+  # folders install.sh may have made, only if nothing else is in them
+  for dir in "$prefix/opt" "$(dirname "$icon_png")" "$(dirname "$icon_svg")"; do
+    rmdir "$dir" 2>/dev/null || true
+  done
   echo "Point-E Studio removed from $prefix (your data and settings were kept)."
 }
 
