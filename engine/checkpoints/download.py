@@ -27,8 +27,10 @@ from engine.checkpoints.files import (
 from engine.errors import CheckpointError
 
 __all__ = [
+    "MIRROR_HINT",
     "Cancel",
     "DownloadCancelled",
+    "DownloadFailed",
     "DownloadProgress",
     "Downloader",
     "check_free_space",
@@ -62,6 +64,48 @@ class DownloadProgress:
 
 
 ProgressFn = Callable[[DownloadProgress], None]
+
+
+#: Where a user sets a mirror or brings their own files (the Models window's buttons).
+MIRROR_HINT = (
+    "Check the internet connection. Set a download mirror in Models → Download mirror, "
+    "or import files you already have with Import file…"
+)
+
+
+class DownloadFailed(CheckpointError):
+    """No mirror could deliver a file; `reason` is a few plain words for a status column."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _plain_http(text: str) -> str:
+    """A permanent HTTP failure in plain words (the code kept for whoever asks for help)."""
+    code = text.split()[1] if text.startswith("HTTP ") and len(text.split()) > 1 else ""
+    if code == "404":
+        return "not on the server (HTTP 404)"
+    if code in ("401", "403"):
+        return f"the server refused access (HTTP {code})"
+    return f"the server refused ({text})"
+
+
+def _plain_transient(text: str) -> str:
+    if text.startswith("HTTP "):
+        return f"the server is busy or failing ({text})"
+    if "dropped" in text:
+        return "the connection kept dropping"
+    return "could not connect to the server"
+
+
+def _short_reason(reasons: Sequence[str]) -> str:
+    """One reason for the whole file: the shared one, else the last mirror's."""
+    if not reasons:
+        return "no address worked"
+    if len(set(reasons)) == 1:
+        return reasons[0]
+    return f"no address worked (last: {reasons[-1]})"
 
 
 class _Permanent(Exception):
@@ -196,6 +240,7 @@ class Downloader:
         cancel,
     ) -> tuple[Path, str, str]:
         errors: list[str] = []
+        reasons: list[str] = []  # one plain-words reason per mirror, for the short summary
         for base_url in urls:
             url = base_url if base_url.endswith(filename) else base_url.rstrip("/") + "/" + filename
             pause = self.backoff
@@ -208,6 +253,7 @@ class Downloader:
                     )
                 except _Permanent as exc:
                     errors.append(f"{url}: {exc}")
+                    reasons.append(_plain_http(str(exc)))
                     break
                 except _Transient as exc:
                     log.info(
@@ -219,6 +265,7 @@ class Downloader:
                     )
                     if attempt == self.retries:
                         errors.append(f"{url}: {exc} (gave up after {attempt + 1} attempts)")
+                        reasons.append(_plain_transient(str(exc)))
                         break
                     if isinstance(exc, _Restart):
                         continue
@@ -239,15 +286,19 @@ class Downloader:
                 problem = self._verify(part, digest, expected_size, sha256)
                 if problem:
                     errors.append(f"{url}: {problem}")
+                    reasons.append("the file that arrived was damaged or different")
                     self.discard(part)
                     break
                 part.with_name(part.name + ".json").unlink(missing_ok=True)
                 os.replace(part, done_path)
                 return done_path, digest, url
-        raise CheckpointError(
-            f"Could not download {label}. Tried:\n  "
+        reason = _short_reason(reasons)
+        raise DownloadFailed(
+            f"Could not download {label}: {reason}.\nTried:\n  "
             + "\n  ".join(errors)
-            + "\nCheck the connection or add a mirror (POINTE_MIRROR_URL or the models settings)."
+            + "\n"
+            + MIRROR_HINT,
+            reason=reason,
         )
 
     @staticmethod

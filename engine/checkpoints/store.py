@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.checkpoints import safeload, structure
 from engine.checkpoints.catalog import ModelEntry, ModelFile, all_entries, get_entry
 from engine.checkpoints.download import (
+    MIRROR_HINT,
     Cancel,
     DownloadCancelled,
     Downloader,
@@ -42,6 +43,33 @@ def stored_name(served: str) -> str:
         if served.endswith(suffix):
             return served[: -len(suffix)] + safeload.SAFETENSORS_SUFFIX
     return served
+
+
+class DownloadsFailed(CheckpointError):
+    """Some models of a download could not be installed; the others were.
+
+    `installed`: names newly installed; `failed`: name -> the error (its `reason`, when it has
+    one, is a few plain words). A single failure keeps that error's own message."""
+
+    def __init__(self, installed: Sequence[str], failed: Mapping[str, CheckpointError]) -> None:
+        self.installed = list(installed)
+        self.failed = dict(failed)
+        if len(self.failed) == 1 and not self.installed:
+            message = str(next(iter(self.failed.values())))
+        else:
+            lines = [f"Installed: {', '.join(self.installed)}."] if self.installed else []
+            lines.append(f"Could not install: {', '.join(self.failed)}.")
+            texts = {name: str(exc) for name, exc in self.failed.items()}
+            hint = any(MIRROR_HINT in t for t in texts.values())
+            lines += [f"{n}: {t.replace(MIRROR_HINT, '').rstrip()}" for n, t in texts.items()]
+            message = "\n".join(lines + ([MIRROR_HINT] if hint else []))
+        super().__init__(message)
+
+    def reason(self, name: str) -> str:
+        """A short reason for `name`'s failure: the error's own, else its first sentence."""
+        exc = self.failed[name]
+        short = getattr(exc, "reason", "") or str(exc).split("\n", 1)[0]
+        return short.split(". ", 1)[0].rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -219,18 +247,29 @@ class ModelStore:
         cancel: Cancel = None,
         force: bool = False,
     ) -> list[str]:
-        """Download, verify and install models in order; returns the names newly installed."""
+        """Download, verify and install models in order; returns the names newly installed.
+
+        One model failing does not stop the others: every one is tried, then DownloadsFailed
+        names what was installed and what failed and why. Cancel stops at once."""
         entries = [get_entry(n) for n in dict.fromkeys(names)]
         for entry in entries:
             if not entry.files:
                 raise CheckpointError(f"{entry.name} cannot be downloaded yet: {entry.purpose}.")
-        done = []
+        done: list[str] = []
+        failed: dict[str, CheckpointError] = {}
         for entry in entries:
             if self.is_installed(entry.name) and not force:
                 continue
-            for file in entry.files:
-                self._download_file(entry, file, progress, cancel)
+            try:
+                for file in entry.files:
+                    self._download_file(entry, file, progress, cancel)
+            except CheckpointError as exc:
+                log.info("download of %s failed: %s", entry.name, exc)
+                failed[entry.name] = exc
+                continue
             done.append(entry.name)
+        if failed:
+            raise DownloadsFailed(done, failed) from next(iter(failed.values()))
         return done
 
     def _download_file(self, entry: ModelEntry, file: ModelFile, progress, cancel) -> None:

@@ -230,3 +230,69 @@ def test_a_complete_partial_is_not_fetched_again(tmp_path, server):
         f.write(DATA[-1000:])
     path, _, _ = downloader(tmp_path).fetch("base_40m.pt", [server.url + "/m/"])
     assert path.read_bytes() == DATA and len(server.state.requests) == 1
+
+
+def test_failure_says_where_the_mirror_is_set(tmp_path, server):
+    with pytest.raises(dl.DownloadFailed) as info:
+        downloader(tmp_path, retries=0).fetch("base_40m.pt", [server.url + "/gone/"])
+    text = str(info.value)
+    assert "Set a download mirror in Models → Download mirror" in text
+    assert "Import file…" in text and "models settings" not in text
+    assert info.value.reason == "not on the server (HTTP 404)"
+    assert text.startswith("Could not download base_40m.pt: not on the server (HTTP 404).")
+
+
+def _store(tmp_path, server, monkeypatch):
+    """A store whose every address is the loopback server (a 404 never falls to the internet)."""
+    from engine.checkpoints import ModelStore, all_entries
+    from tests.ckpt_testing import all_tiny_overrides
+
+    monkeypatch.delenv("POINTE_MIRROR_URL", raising=False)
+    store = ModelStore(
+        tmp_path / "store", overrides=all_tiny_overrides(), downloader=downloader(tmp_path)
+    )
+    store.settings.mirrors = {
+        f.filename: [server.url + "/m/"] for e in all_entries() for f in e.files
+    }
+    return store
+
+
+def test_one_failed_model_does_not_stop_the_others(tmp_path, server, monkeypatch):
+    from engine.checkpoints.store import DownloadsFailed
+    from tests.ckpt_testing import pt_bytes, tiny_state_dict
+
+    server.state.files["/m/sdf.pt"] = pt_bytes(tiny_state_dict("sdf"))
+    store = _store(tmp_path, server, monkeypatch)
+    with pytest.raises(DownloadsFailed) as info:
+        store.download(["upsample", "sdf"])  # the first one fails: the second is still fetched
+    exc = info.value
+    assert exc.installed == ["sdf"] and list(exc.failed) == ["upsample"]
+    assert store.is_installed("sdf") and not store.is_installed("upsample")
+    assert exc.reason("upsample") == "not on the server (HTTP 404)"
+    text = str(exc)
+    assert text.startswith("Installed: sdf.\nCould not install: upsample.")
+    assert "upsample_40m.pt: HTTP 404" in text
+    assert text.count("Models → Download mirror") == 1  # the hint once, not once per model
+
+
+def test_a_single_failure_keeps_its_own_message(tmp_path, server, monkeypatch):
+    from engine.checkpoints.store import DownloadsFailed
+
+    store = _store(tmp_path, server, monkeypatch)
+    with pytest.raises(DownloadsFailed, match=r"^Could not download upsample: not on the server"):
+        store.download(["upsample"])
+
+
+def test_extra_mirror_saved_in_settings_is_tried_first(tmp_path, server, monkeypatch):
+    from engine.checkpoints import ModelStore, get_entry
+    from tests.ckpt_testing import pt_bytes, tiny_state_dict
+
+    server.state.files["/lan/sdf.pt"] = pt_bytes(tiny_state_dict("sdf"))
+    store = _store(tmp_path, server, monkeypatch)
+    store.settings.extra_mirrors = [server.url + "/lan/"]
+    store.settings.save()
+    again = ModelStore(store.root)  # as the next start of the app reads it
+    assert again.settings.extra_mirrors == [server.url + "/lan/"]
+    assert again.mirrors_for(get_entry("sdf").files[0])[0] == server.url + "/lan/"
+    store.download(["sdf"])
+    assert [r["path"] for r in server.state.requests] == ["/lan/sdf.pt"]
