@@ -28,6 +28,7 @@ from desktop.picture_flow import PictureFlow
 from desktop.run_view import RunView
 from desktop.settings import Settings
 from desktop.state import Job, load_settings, save_settings
+from desktop.variations_flow import VariationsFlow
 from desktop.viewer_host import ViewerHost, composite_image
 from desktop.widgets.gallery import Gallery
 from desktop.widgets.log_panel import LogPanel
@@ -110,6 +111,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.controller = GenerationController(run_fn, self)
         self.run_view = RunView(self)
         self.pictures = PictureFlow(self)
+        self.variations = VariationsFlow(self)
         self._connect()
         self.actions_ = build_menus(self)
         self._restore_settings()
@@ -212,10 +214,11 @@ class MainWindow(DialogsMixin, QMainWindow):
         )
 
     # ---- generation -------------------------------------------------------------------------
-    def generate(self, *_args, picture_only: bool = False) -> None:
+    def generate(self, *_args, picture_only: bool = False, variations: int = 1) -> None:
         """Ctrl+Enter / Generate: refuse clearly when busy or when inputs are missing.
 
-        picture_only (Text → Image → 3D): draw the picture and stop before 3D."""
+        picture_only (Text → Image → 3D): draw the picture and stop before 3D;
+        variations: Generate ×N, the base stage for N consecutive seeds in one batch."""
         if self.closing:
             return
         if self.controller.busy:
@@ -229,7 +232,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             if missing:
                 self.offer_models(missing, problem)
             return
-        self.start_job(self.side.build_job(picture_only=picture_only))
+        self.start_job(self.side.build_job(picture_only=picture_only, variations=variations))
 
     def start_job(self, job: Job) -> bool:
         """Remember the prompt and settings, then hand the job to the worker thread."""

@@ -70,13 +70,21 @@ class PictureFlow(QObject):
             if missing:
                 window.offer_models(missing, problem)
             return False
-        try:
-            path = save_picture(self.panel.picture, pictures_dir())
-        except OSError as exc:
-            window.show_error(exc, "")
+        path = self.saved_picture()
+        if path is None:
             return False
         log.info("continuing to 3D from %s", path)
         return window.start_job(side.build_job(picture_path=path))
+
+    def saved_picture(self) -> Path | None:
+        """The panel's picture written to the pictures folder (for a run that lifts it)."""
+        if self.panel.picture is None:
+            return None
+        try:
+            return save_picture(self.panel.picture, pictures_dir())
+        except OSError as exc:
+            self.window.show_error(exc, "")
+            return None
 
     def picture_for_history(self, job):
         """The picture a Text → Image → 3D result was lifted from (saved with the result)."""

@@ -48,7 +48,7 @@ class RunView(QObject):
         if step.image is not None:
             w.pictures.on_step(step, self.job)
         w.progress.show_step(step)  # marked dirty first: drawn with the viewer's frame
-        if len(step.coords):  # picture-stage steps carry no points
+        if len(step.coords) and not step.variations:  # picture steps carry no points
             w.viewer.show_points(step.coords, step.colors)
 
     def _on_succeeded(self, _gen_id: int, result, seconds: float) -> None:
@@ -59,6 +59,12 @@ class RunView(QObject):
                 "Picture ready: Continue to 3D, draw a new one, or replace it.", 8000
             )
             w.pictureReady.emit(result)
+            return
+        if self.job is not None and self.job.request.variations > 1:
+            w.progress.finish(
+                f"{self.job.request.variations} variations in {format_seconds(seconds)}"
+            )
+            w.variations.finished(result)
             return
         w.viewer.show_points(result.coords, result.colors)
         w.viewer.flush()  # the final frame, now: it becomes the thumbnail

@@ -131,3 +131,24 @@ def save_settings(store, s: GenerationSettings) -> None:
     store.set("picture/negative", p.negative)
     store.set("picture/steps", p.steps or 0)
     store.set("picture/review_first", p.review_first)
+
+
+def upsample_job(job: Job, cloud6, *, seed: int | None = None, image: Path | None = None) -> Job:
+    """Continue `job` with a chosen or edited base cloud ((N, 6) xyz + rgb): only the upsampler
+    runs, with the original's text or picture conditioning (a drawn picture: pass its file)."""
+    from dataclasses import replace
+
+    request = job.request
+    return replace(
+        job,
+        request=replace(
+            request,
+            seed=request.seed if seed is None else seed,
+            variations=1,
+            upsample=True,
+            image=image if image is not None else request.image,
+            picture=None,
+            base_cloud=cloud6,
+        ),
+        picture_only=False,
+    )

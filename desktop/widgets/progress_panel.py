@@ -108,9 +108,10 @@ class ProgressPanel(QWidget):
         self._timer.stop()
         self._pending = None
 
-    def finish(self, text: str, *, done: bool = True) -> None:
+    def finish(self, text: str, *, done: bool = True, detail: str = "") -> None:
+        """The run's last word, said once (the bar); `detail` adds what the bar has no room for."""
         self.stop()
         self.bar.setRange(0, PERCENT)
         self.bar.setValue(PERCENT if done else 0)
         self.bar.setFormat(text)
-        self.detail.setText(text)
+        self.detail.setText(detail)

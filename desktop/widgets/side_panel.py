@@ -47,6 +47,7 @@ GUIDANCE_DEFAULT = -0.5  # the spin box's minimum, shown as "model default"
 
 class SidePanel(QWidget):
     generateRequested = Signal()
+    variationsRequested = Signal(int)  # Generate ×N
     cancelRequested = Signal()
     modelsRequested = Signal(list)  # names to get
     modeChanged = Signal(str)
@@ -174,6 +175,23 @@ class SidePanel(QWidget):
         buttons.addWidget(self.generate, 2)
         buttons.addWidget(self.cancel, 1)
         layout.addLayout(buttons)
+        more = QHBoxLayout()
+        self.variations = QSpinBox()
+        self.variations.setRange(2, 9)
+        self.variations.setValue(4)
+        self.variations.setPrefix("×")
+        self.variations.setToolTip("How many candidates (consecutive seeds) to make at once")
+        self.generate_many = QPushButton("Generate ×N")
+        self.generate_many.setObjectName("generateManyButton")
+        self.generate_many.setToolTip(
+            "Make several candidates side by side for about the price of one run, then pick one"
+        )
+        self.generate_many.clicked.connect(
+            lambda: self.variationsRequested.emit(self.variations.value())
+        )
+        more.addWidget(self.generate_many, 2)
+        more.addWidget(self.variations, 1)
+        layout.addLayout(more)
         layout.addStretch(1)
 
         self.mode_buttons["text"].setChecked(True)
@@ -293,6 +311,7 @@ class SidePanel(QWidget):
 
     def set_running(self, running: bool) -> None:
         self.generate.setEnabled(not running)
+        self.generate_many.setEnabled(not running)
         self.cancel.setEnabled(running)
         self.picture.set_running(running)
 
@@ -331,7 +350,13 @@ class SidePanel(QWidget):
         self.picture.remove_background.setChecked(s.remove_background)
         self.picture_settings.show_choice(s.picture)
 
-    def build_job(self, *, picture_only: bool = False, picture_path: Path | None = None) -> Job:
+    def build_job(
+        self,
+        *,
+        picture_only: bool = False,
+        picture_path: Path | None = None,
+        variations: int = 1,
+    ) -> Job:
         """The job for the current inputs; the engine validates the details.
 
         Text → Image → 3D: `picture_only` stops after the picture; `picture_path` skips the
@@ -345,7 +370,7 @@ class SidePanel(QWidget):
             prompt = self.picture.prompt  # the prompt the picture was drawn for, if any
         draws = s.mode == "text-image" and not from_picture
         return Job(
-            request=s.request(prompt=prompt, image=image),
+            request=s.request(prompt=prompt, image=image, variations=variations),
             mode=s.mode,
             picture_only=draws and (picture_only or s.picture.review_first),
             from_picture=from_picture,
