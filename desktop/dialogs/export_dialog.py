@@ -1,101 +1,323 @@
-"""File → Export…: point clouds straight to engine.export, meshes built off the GUI thread."""
+"""File → Export…: the Export dialog (formats, mesher, print settings, preview, print check)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.dialogs.export_form import ExportForm
+from desktop.dialogs.export_options import (
+    DEFAULT_TYPE,
+    ExportOptions,
+    Prepared,
+    build,
+    load_mesh_libraries,
+    sdf_availability,
+    stop_if_cancelled,
+    type_for_path,
+    write,
+)
+from desktop.export_prefs import ExportPrefs, safe_stem
 from desktop.workers import FunctionWorker
-from engine.pointcloud import Mesh, PointCloud
+from engine.pointcloud import PointCloud
 
 log = logging.getLogger(__name__)
 
-CLOUD_FILTERS = {
-    "PLY point cloud (*.ply)": ".ply",
-    "Point-E NPZ point cloud (*.npz)": ".npz",
-    "GLB point cloud (*.glb)": ".glb",
-}
-MESH_FILTERS = {
-    "STL printable mesh, mm (*.stl)": ".stl",
-    "3MF printable mesh, mm (*.3mf)": ".3mf",
-    "OBJ mesh, mm (*.obj)": ".obj",
-}
-MESH_EXTS = set(MESH_FILTERS.values())
-PRINT_SIZE_MM = 80.0
+
+def error_text(exc: BaseException) -> str:
+    """Plain words for the dialog; the traceback goes to the log."""
+    from desktop.dialogs.errors import user_message
+
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"Could not write the file{where}: {exc.strerror}."
+    return user_message(exc)[1]
 
 
-def export_object(cloud: PointCloud, path: Path) -> Path:
-    """Write `cloud` (or a printable mesh built from it, by extension). Runs in any thread."""
-    from engine import export
+class ExportDialog(QDialog):
+    """Non-modal: build (on a worker, cancellable), preview and check, then write atomically."""
 
-    path = Path(path)
-    obj: PointCloud | Mesh = cloud
-    if path.suffix.lower() in MESH_EXTS:
-        from engine.meshing import mesh_point_cloud, prepare_for_print
+    done = Signal(object, str)  # written path or None, error message ("" on success or cancel)
 
-        mesh, report = mesh_point_cloud(cloud, method="grid")
-        obj, _ = prepare_for_print(mesh, size_mm=PRINT_SIZE_MM)
-        log.info("mesh for %s: %s", path.name, report)
-    return export.save(obj, path)
+    def __init__(self, parent: QWidget | None, cloud: PointCloud) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setObjectName("exportDialog")
+        self.cloud = cloud
+        self.prefs = ExportPrefs.of(parent)
+        self.worker: FunctionWorker | None = None
+        self.prepared: Prepared | None = None
+        self._prepared_key: ExportOptions | None = None  # the options `prepared` was built with
+        self.written: Path | None = None
+
+        ok, reason = sdf_availability()
+        self.form = ExportForm(self, ok, reason)
+        self.preview_label = QLabel("Press Preview to see the model\nand its print check.", self)
+        self.preview_label.setObjectName("exportPreview")
+        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview_label.setFixedSize(260, 260)
+        self.preview_label.setStyleSheet("border: 1px solid palette(mid);")
+        self.check_label = QLabel("", self)
+        self.check_label.setObjectName("exportCheck")
+        self.check_label.setWordWrap(True)
+        self.check_label.setTextFormat(Qt.TextFormat.RichText)
+        self.check_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.check_label.setMinimumWidth(260)
+        self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        right = QVBoxLayout()
+        right.addWidget(self.preview_label)
+        right.addWidget(self.check_label, 1)
+        top = QHBoxLayout()
+        top.addWidget(self.form, 1)
+        top.addLayout(right)
+
+        self.status_label = QLabel("", self)
+        self.status_label.setObjectName("exportStatus")
+        self.status_label.setWordWrap(True)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setVisible(False)
+        self.preview_button = QPushButton("Preview", self)
+        self.export_button = QPushButton("Export", self)
+        self.export_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setToolTip("Stop building the mesh; nothing is written")
+        self.cancel_button.setEnabled(False)
+        self.close_button = QPushButton("Close", self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.progress_bar, 1)
+        for b in (self.preview_button, self.export_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.status_label)
+        layout.addLayout(buttons)
+
+        f = self.form
+        f.set_file_type(self.prefs.file_type(DEFAULT_TYPE))
+        ext = f.file_type().ext
+        f.path_edit.setText(str(self.prefs.folder() / f"{safe_stem(cloud.meta)}{ext}"))
+        self._type_changed()
+        f.type_combo.currentIndexChanged.connect(self._type_changed)
+        f.browse_button.clicked.connect(self.browse)
+        self.preview_button.clicked.connect(self.preview)
+        self.export_button.clicked.connect(self.export)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+
+    # ---- the form ---------------------------------------------------------------------------
+    def _type_changed(self) -> None:
+        t = self.form.file_type()
+        self.form.set_mesh_enabled(t.mesh)
+        text = self.form.path_edit.text().strip()
+        if text:
+            self.form.path_edit.setText(str(Path(text).with_suffix(t.ext)))
+
+    def browse(self) -> None:
+        """The system's save dialog, starting at the path field (the last export folder)."""
+        t = self.form.file_type()
+        start = self.form.path_edit.text().strip() or str(self.prefs.folder())
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export as", start, f"{t.label.rsplit(' (', 1)[0]} (*{t.ext});;All files (*)"
+        )
+        if not name:
+            return
+        path = Path(name)
+        if path.suffix.lower() != t.ext:
+            other = type_for_path(path) if path.suffix else None
+            if other is not None and path.suffix.lower() == other.ext:
+                self.form.set_file_type(other.id)
+            else:
+                path = path.with_suffix(t.ext)
+        self.form.path_edit.setText(str(path))
+
+    # ---- work ---------------------------------------------------------------------------------
+    def busy(self) -> bool:
+        return self.worker is not None and self.worker.is_running()
+
+    def preview(self) -> None:
+        """Build and check without writing."""
+        self._start(self.form.options(), write_file=False)
+
+    def export(self) -> None:
+        """Build (unless the preview already matches the settings), show it, then write."""
+        opts = self.form.options()
+        if not opts.path.name or opts.path.suffix.lower() != opts.file_type.ext:
+            self._say(f"Choose a file name ending in {opts.file_type.ext}.", error=True)
+            return
+        self._start(opts, write_file=True)
+
+    def _start(self, opts: ExportOptions, *, write_file: bool) -> None:
+        if self.busy():
+            return
+        key = replace(opts, path=Path())
+        reuse = self.prepared if self._prepared_key == key else None
+        cloud = self.cloud
+
+        def job(report, cancelled):
+            prepared = reuse or build(cloud, opts, report, cancelled)
+            report(prepared)
+            if not write_file:
+                return prepared, None
+            stop_if_cancelled(cancelled)  # the last chance to stop: after this the file is written
+            return prepared, write(prepared, opts.path)
+
+        if opts.file_type.mesh and reuse is None:
+            load_mesh_libraries()
+        self.worker = worker = FunctionWorker(job, "export")
+        worker.progress.connect(self._progress)
+        worker.returned.connect(lambda value: self._finished(key, opts, *value))
+        worker.errored.connect(self._failed)
+        worker.aborted.connect(self._aborted)
+        worker.finished.connect(self._idle)
+        self._set_running(True)
+        self._say("Writing…" if reuse is not None and write_file else "Starting…")
+        worker.start()
+
+    def cancel(self) -> None:
+        if self.busy():
+            self.worker.quit()
+            self._say("Stopping… (after the current step)")
+            self.cancel_button.setEnabled(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.progress_bar.setVisible(running)
+        self.progress_bar.setRange(0, 0)
+        self.cancel_button.setEnabled(running)
+        for w in (self.preview_button, self.export_button, self.form):
+            w.setEnabled(not running)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status_label.setStyleSheet("color: #b00020;" if error else "")
+        self.status_label.setText(text)
+
+    def _progress(self, item: object) -> None:
+        if isinstance(item, Prepared):
+            self._show(item)
+            return
+        text, done, total = item
+        if not (self.worker and self.worker.abort_requested):
+            self._say(text if not total else f"{text} {100 * done // total}%")
+        self.progress_bar.setRange(0, total or 0)
+        if total:
+            self.progress_bar.setValue(done)
+
+    def _show(self, prepared: Prepared) -> None:
+        """The preview picture and, for a mesh, the print check beside it."""
+        if prepared.preview is not None:
+            img = np.ascontiguousarray(prepared.preview)
+            h, w, _ = img.shape
+            qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            self.preview_label.setPixmap(QPixmap.fromImage(qimg))
+        if prepared.check is None:
+            n = len(prepared.obj.coords)
+            self.check_label.setText(f"<b>Point cloud</b><br>{n:,} points, saved as they are.")
+            return
+        lines = [f"<b>{prepared.faces_note}</b>"]
+        lines += [s[0].upper() + s[1:] for s in prepared.check.summary()]
+        lines += [f"Note: {n}" for n in prepared.notes]
+        warnings = prepared.check.warnings()
+        if warnings:
+            lines.append("<br><b>Before printing:</b>")
+            lines += [f"⚠ {w[0].upper() + w[1:]}" for w in warnings]
+        else:
+            lines.append("<br><b>No problems found.</b>")
+        self.check_label.setText("<br>".join(lines))
+
+    def _finished(self, key: ExportOptions, opts: ExportOptions, prepared, path) -> None:
+        self.prepared, self._prepared_key = prepared, key
+        if path is None:
+            self._say("Preview ready. Press Export to save it.")
+            return
+        self.written = Path(path)
+        self.prefs.remember(self.written, opts.file_type.id)
+        self._say(f"Saved {self.written.name} in {self.written.parent}.")
+        log.info("exported to %s", self.written)
+        status = getattr(self.parent(), "statusBar", None)
+        if status is not None:
+            status().showMessage(f"Exported {self.written}", 8000)
+        self.done.emit(self.written, "")
+
+    def _failed(self, exc: BaseException, tb: str) -> None:
+        log.error("export failed: %s\n%s", exc, tb)
+        message = error_text(exc)
+        self._say(f"Could not export: {message}", error=True)
+        self.done.emit(None, message)
+
+    def _aborted(self) -> None:
+        self._say("Export cancelled: nothing was written.")
+        self.done.emit(None, "")
+
+    def _idle(self) -> None:
+        self._set_running(False)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing stops a running build (the window's shutdown waits for it)."""
+        if self.busy():
+            self.worker.quit()
+        super().closeEvent(event)
 
 
 class ExportJob(QObject):
-    """One export on a helper thread (meshing takes seconds); reports once, then is done."""
+    """A direct export to a known path with the default settings (no dialog); reports once."""
 
     done = Signal(object, str)  # path or None, error message ("" on success)
 
     def __init__(self, parent: QWidget, cloud: PointCloud, path: Path) -> None:
         super().__init__(parent)
-        self.path = path
-        self.worker = FunctionWorker(lambda: export_object(cloud, path), "export")
+        self.path = Path(path)
+        opts = ExportOptions(path=self.path, file_type=type_for_path(self.path))
+
+        def job(report, cancelled):
+            return write(build(cloud, opts, report, cancelled), self.path)
+
+        if opts.file_type.mesh:
+            load_mesh_libraries()
+        self.worker = FunctionWorker(job, "export")
         self.worker.returned.connect(lambda p: self.done.emit(p, ""))
-        self.worker.errored.connect(lambda exc, _tb: self.done.emit(None, str(exc)))
+        self.worker.errored.connect(self._failed)
+        self.worker.aborted.connect(lambda: self.done.emit(None, ""))
+
+    def _failed(self, exc: BaseException, tb: str) -> None:
+        log.error("export failed: %s\n%s", exc, tb)
+        self.done.emit(None, error_text(exc))
 
     def start(self) -> None:
         self.worker.start()
 
 
-def ask_path(parent: QWidget, stem: str = "pointcloud") -> Path | None:
-    filters = {**CLOUD_FILTERS, **MESH_FILTERS}
-    name, chosen = QFileDialog.getSaveFileName(parent, "Export", f"{stem}.ply", ";;".join(filters))
-    if not name:
-        return None
-    path = Path(name)
-    if not path.suffix and chosen in filters:
-        path = path.with_suffix(filters[chosen])
-    return path
-
-
-def run_export(parent: QWidget, cloud: PointCloud, path: Path | None = None) -> ExportJob | None:
-    """Ask for a file (unless given) and export in the background with a busy dialog."""
-    path = path or ask_path(parent)
-    if path is None:
-        return None
-    progress = QProgressDialog(f"Exporting {path.name}…", "", 0, 0, parent)
-    progress.setCancelButton(None)
-    progress.setWindowTitle("Export")
-    progress.setMinimumDuration(300)
-    job = ExportJob(parent, cloud, path)
-
-    def finished(written, error: str) -> None:
-        progress.close()
-        if error:
-            box = QMessageBox(
-                QMessageBox.Icon.Warning, "Export failed",
-                f"Could not export {path.name}:\n{error}", QMessageBox.StandardButton.Ok, parent,
-            )  # fmt: skip
-            box.open()  # non-modal: never blocks the window (or a test)
-            job.error_box = box
-        else:
-            log.info("exported to %s", written)
-            status = getattr(parent, "statusBar", None)
-            if status is not None:
-                status().showMessage(f"Exported {written}", 8000)
-        job.deleteLater()
-
-    job.done.connect(finished)
-    job.start()
-    return job
+def run_export(
+    parent: QWidget, cloud: PointCloud, path: Path | None = None
+) -> ExportDialog | ExportJob:
+    """With a path: export straight away. Without: open (or raise) the Export dialog."""
+    if path is not None:
+        job = ExportJob(parent, cloud, Path(path))
+        job.start()
+        return job
+    dialogs = getattr(parent, "dialogs", None)
+    old = dialogs.get("export") if isinstance(dialogs, dict) else None
+    if isinstance(old, ExportDialog) and old.isVisible() and old.busy():
+        old.raise_()
+        old.activateWindow()
+        return old
+    if old is not None:
+        old.close()
+    dialog = ExportDialog(parent, cloud)
+    if isinstance(dialogs, dict):
+        dialogs["export"] = dialog
+    dialog.show()
+    return dialog
