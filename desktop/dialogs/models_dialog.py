@@ -7,15 +7,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -25,18 +22,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.dialogs.mirror_settings import MirrorDialog, MirrorRow
+from desktop.dialogs.models_report import describe_failure, live_status, progress_line
+from desktop.dialogs.models_table import (
+    PROGRESS_COL,
+    STATUS_COL,
+    ElidedLabel,
+    row_cells,
+    setup_table,
+)
 from desktop.workers import FunctionWorker
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Model", "Purpose", "Size", "Status", "Progress")
 _BAR_MAX = 1000
-
-
-def _human(n: float) -> str:
-    from engine.checkpoints.download import human_size
-
-    return human_size(n)
 
 
 class ModelsDialog(QDialog):
@@ -51,60 +50,65 @@ class ModelsDialog(QDialog):
 
         self.store = store if store is not None else default_store()
         self.setWindowTitle("Models")
-        self.resize(900, 420)
+        self.resize(1100, 480)
         self._worker: FunctionWorker | None = None
         self._cancel = threading.Event()
         self._rows: dict[str, int] = {}
         self._bars: dict[str, QProgressBar] = {}
-        self._active: set[str] = set()
+        self._active: list[str] = []  # queued or downloading, in order
+        self._live: dict[str, str] = {}  # status text of the active names
+        self._failed: dict[str, tuple[str, str]] = {}  # name -> (short reason, full message)
         self.last_error = ""
+        self.report_box: QMessageBox | None = None  # the last job's report, when it failed
 
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table = QTableWidget(0, 0, self)
+        setup_table(self.table)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.folder_label = ElidedLabel(f"Folder: {self.store.root}", self)
+        self.mirror_row = MirrorRow(self.store, self)
+        self.mirror_row.saved.connect(self._mirrors_saved)
+        self.mirror_label, self.mirror_button = self.mirror_row.label, self.mirror_row.button
+        self.status = ElidedLabel("", self)
+        button = self._button
+        self.details_button = button("Details…", self.show_report, "The whole last report")
+        policy = self.details_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # its row keeps one height: the table never jumps
+        self.details_button.setSizePolicy(policy)
+        self.details_button.hide()
+        self.download_button = button("Download", lambda: self.download(self.selected_names()))
+        self.cancel_button = button("Cancel download", self.cancel)
+        self.import_file_button = button("Import file…", self._ask_import_file)
+        self.import_folder_button = button("Import folder…", self._ask_import_folder)
+        self.remove_button = button("Remove", lambda: self.remove_models(self.selected_names()))
+        self.folder_button = button("Open folder", self.open_folder)
+        self.close_button = button("Close", self.close)
 
-        self.folder_label = QLabel(f"Folder: {self.store.root}", self)
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status = QLabel("", self)
-        self.status.setWordWrap(True)
-        self.download_button = QPushButton("Download", self)
-        self.cancel_button = QPushButton("Cancel download", self)
-        self.import_file_button = QPushButton("Import file…", self)
-        self.import_folder_button = QPushButton("Import folder…", self)
-        self.remove_button = QPushButton("Remove", self)
-        self.folder_button = QPushButton("Open folder", self)
-        self.close_button = QPushButton("Close", self)
-        self.download_button.clicked.connect(lambda: self.download(self.selected_names()))
-        self.cancel_button.clicked.connect(self.cancel)
-        self.import_file_button.clicked.connect(self._ask_import_file)
-        self.import_folder_button.clicked.connect(self._ask_import_folder)
-        self.remove_button.clicked.connect(lambda: self.remove_models(self.selected_names()))
-        self.folder_button.clicked.connect(self.open_folder)
-        self.close_button.clicked.connect(self.close)
-
-        buttons = QHBoxLayout()
-        for b in (
-            self.download_button,
-            self.cancel_button,
-            self.import_file_button,
-            self.import_folder_button,
-            self.remove_button,
-            self.folder_button,
-        ):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.folder_label)
-        layout.addWidget(self.table)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        actions = (self.download_button, self.cancel_button, self.import_file_button)
+        actions += (self.import_folder_button, self.remove_button, None, self.close_button)
+        rows = (
+            (self.folder_label, self.folder_button),
+            (self.mirror_row,),
+            (self.table,),
+            (self.status, self.details_button),
+            actions,
+        )
+        for widgets in rows:  # labels and the table take the room; None is a stretch
+            row = QHBoxLayout()
+            for w in widgets:
+                if w is None:
+                    row.addStretch(1)
+                else:
+                    row.addWidget(w, 0 if isinstance(w, QPushButton) else 1)
+            layout.addLayout(row, 1 if widgets[0] is self.table else 0)
         self.refresh()
         self.select(list(highlight))
+
+    def _button(self, text: str, slot: Callable, tip: str = "") -> QPushButton:
+        button = QPushButton(text, self)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
 
     # -- table ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -117,37 +121,44 @@ class ModelsDialog(QDialog):
             self._rows[entry.name] = row
             installed = self.store.is_installed(entry.name)
             size = self.store.installed_size(entry.name) if installed else entry.size
-            cells = (
-                entry.name,
-                entry.purpose,
-                _human(size) if size else "?",
-                self._status_text(entry, installed),
-            )
-            for col, text in enumerate(cells):
+            for col, (text, tip) in enumerate(row_cells(entry, size)):
                 item = QTableWidgetItem(text)
-                if col == 1:
-                    item.setToolTip(
-                        f"{entry.purpose}\nLicence: {entry.licence}\nMemory: {entry.vram_hint}"
-                    )
+                item.setToolTip(tip)
                 self.table.setItem(row, col, item)
+            self.table.setItem(row, STATUS_COL, QTableWidgetItem())
+            self._set_status(entry.name, *self._status_text(entry, installed))
             bar = self._bars.get(entry.name) or QProgressBar(self.table)
             bar.setRange(0, _BAR_MAX)
-            if entry.name not in self._active:
+            if entry.name not in self._active:  # an empty bar says "not here" without a 0%
                 bar.setValue(_BAR_MAX if installed else 0)
+                bar.setFormat("%p%" if installed else "")
             self._bars[entry.name] = bar
-            self.table.setCellWidget(row, 4, bar)
-        self.table.resizeColumnToContents(0)
+            self.table.setCellWidget(row, PROGRESS_COL, bar)
         self._update_buttons()
 
-    def _status_text(self, entry, installed: bool) -> str:
+    def _status_text(self, entry, installed: bool) -> tuple[str, str]:
+        """(text, tooltip) of the Status column: what a person would call it."""
         if entry.name in self._active:
-            return "Downloading…"
+            return self._live.get(entry.name, "Queued"), ""
         if installed:
-            return "Installed"
-        return "Available"
+            return "Installed", f"Installed in {self.store.model_dir(entry.name)}"
+        if entry.name in self._failed:
+            reason, full = self._failed[entry.name]
+            return f"Failed: {reason}", full
+        if not entry.files:
+            return "Not available yet", entry.purpose
+        return "Not downloaded", "Select it and press Download"
+
+    def _set_status(self, name: str, text: str, tip: str = "") -> None:
+        item = self.table.item(self._rows[name], STATUS_COL)
+        item.setText(text)
+        item.setToolTip(tip or text)
+
+    def row_of(self, name: str) -> int:
+        return self._rows[name]
 
     def status_of(self, name: str) -> str:
-        return self.table.item(self._rows[name], 3).text()
+        return self.table.item(self._rows[name], STATUS_COL).text()
 
     def bar(self, name: str) -> QProgressBar:
         return self._bars[name]
@@ -175,14 +186,15 @@ class ModelsDialog(QDialog):
         self.download_button.setEnabled(idle and any(not self.store.is_installed(n) for n in names))
         self.remove_button.setEnabled(idle and any(self.store.is_installed(n) for n in names))
         self.cancel_button.setEnabled(self.busy)
-        self.import_file_button.setEnabled(idle)
-        self.import_folder_button.setEnabled(idle)
+        for button in (self.import_file_button, self.import_folder_button, self.mirror_button):
+            button.setEnabled(idle)
 
     # -- jobs -------------------------------------------------------------------------------
     def _start(self, fn: Callable, on_progress: Callable) -> None:
         if self.busy:
             raise RuntimeError("a download or import is already running")
         self._cancel = cancel = threading.Event()
+        self.details_button.hide()
         worker = FunctionWorker(lambda report: fn(report, cancel), "models-worker")
         worker.progress.connect(on_progress)
         worker.returned.connect(lambda result: self._on_finished(result, None, ""))
@@ -192,11 +204,13 @@ class ModelsDialog(QDialog):
 
     def download(self, names: list[str]) -> None:
         """Queue the not-yet-installed `names` (in order) on the worker thread."""
-        names = [n for n in names if not self.store.is_installed(n)]
+        names = [n for n in dict.fromkeys(names) if not self.store.is_installed(n)]
         if not names or self.busy:
             return
-        self._active = set(names)
+        self._active = names
+        self._live = {names[0]: "Downloading 0%"}
         for name in names:
+            self._failed.pop(name, None)
             self.bar(name).setValue(0)
             self.bar(name).setFormat("queued")
         self.refresh()
@@ -225,19 +239,25 @@ class ModelsDialog(QDialog):
     @Slot(object)
     def _on_download_progress(self, p) -> None:
         bar = self._bars.get(p.label)
-        if bar is None:
+        if bar is None or p.label not in self._active:
             return
+        self._advance_to(p.label)
         if p.total:
             bar.setValue(min(_BAR_MAX, int(_BAR_MAX * p.done / p.total)))
             bar.setFormat("%p%")
-        parts = [f"{p.label}: {_human(p.done)}" + (f" of {_human(p.total)}" if p.total else "")]
-        if p.speed:
-            parts.append(f"{_human(p.speed)}/s")
-        if p.eta:
-            parts.append(f"{int(p.eta) // 60}:{int(p.eta) % 60:02d} left")
-        if p.message:
-            parts.append(p.message)
-        self.status.setText(" · ".join(parts))
+        live = live_status(p)
+        if self._live.get(p.label) != live:
+            self._live[p.label] = live
+            self._set_status(p.label, live)
+        self.status.setText(progress_line(p))
+
+    def _advance_to(self, name: str) -> None:
+        """The models queued before `name` are done: show whether each one made it."""
+        for earlier in self._active[: self._active.index(name)]:
+            if self._live.get(earlier) not in ("Installed", "Failed"):
+                self._live[earlier] = "Installed" if self.store.is_installed(earlier) else "Failed"
+                self._set_status(earlier, self._live[earlier])
+                self.bar(earlier).setFormat("%p%")
 
     @Slot(object)
     def _on_import_item(self, item) -> None:
@@ -245,39 +265,62 @@ class ModelsDialog(QDialog):
 
     def _on_finished(self, result, exc, tb: str) -> None:
         from engine.checkpoints import DownloadCancelled
-        from engine.errors import StudioError
+        from engine.checkpoints.store import DownloadsFailed
 
         self._stop_thread()
-        active, self._active = self._active, set()
-        self.refresh()
-        changed = bool(result) and (
-            isinstance(result, list) and any(getattr(r, "installed", True) for r in result)
-        )
+        self._active, self._live = [], {}
+        changed = isinstance(result, list) and any(getattr(r, "installed", True) for r in result)
         if exc is None:
             outcome = "ok"
             if result and not isinstance(result[0], str):  # import report
                 lines = [f"{i.path.name}: {i.message}" for i in result]
                 self.status.setText("\n".join(lines[-6:]))
+            elif result:
+                self.status.setText(f"Done: {', '.join(result)} installed.")
             else:
-                self.status.setText("Done: " + (", ".join(result) if result else "nothing to do"))
+                self.status.setText("Done: nothing to do.")
         elif isinstance(exc, DownloadCancelled):
             outcome = "cancelled"
             self.status.setText("Cancelled. Nothing was installed from the cancelled download.")
         else:
             outcome = self.last_error = str(exc)
-            if not isinstance(exc, StudioError):
-                log.error("models job failed: %s\n%s", exc, tb)
-            self.status.setText(f"Failed: {exc}")
-            box = QMessageBox(
-                QMessageBox.Icon.Warning, "Models", str(exc), QMessageBox.StandardButton.Ok, self
-            )
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()  # non-modal: never blocks the event loop
-        for name in active - set(result or []):
-            self.bar(name).setFormat("%p%")
+            if isinstance(exc, DownloadsFailed):
+                changed = bool(exc.installed)
+                for name in exc.failed:
+                    self._failed[name] = (exc.reason(name), str(exc.failed[name]))
+            self._report_failure(exc, tb)
+        self.refresh()
         if changed:
             self.modelsChanged.emit()
         self.jobFinished.emit(outcome)
+
+    def _report_failure(self, exc: BaseException, tb: str) -> None:
+        """A one-line summary under the table and a report box with the whole story."""
+        from engine.errors import StudioError
+
+        if not isinstance(exc, StudioError):
+            log.error("models job failed: %s\n%s", exc, tb)
+        report = describe_failure(exc)
+        self.status.setText(report.summary)
+        self._close_report()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Models", report.text, QMessageBox.StandardButton.Ok, self
+        )
+        box.setInformativeText(report.hint)
+        box.setDetailedText(report.details)
+        self.report_box = box
+        self.details_button.show()
+        box.open()  # non-modal: never blocks the event loop
+
+    def show_report(self) -> None:
+        if self.report_box is not None:
+            self.report_box.open()
+
+    def _close_report(self) -> None:
+        if self.report_box is not None:
+            self.report_box.close()
+            self.report_box.deleteLater()
+            self.report_box = None
 
     def _stop_thread(self) -> None:
         if self._worker is not None:
@@ -304,6 +347,14 @@ class ModelsDialog(QDialog):
     def open_folder(self) -> None:
         self.store.root.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.store.root)))
+
+    @property
+    def mirror_dialog(self) -> MirrorDialog | None:
+        """The "Download mirror…" editor while it is open."""
+        return self.mirror_row.dialog
+
+    def _mirrors_saved(self) -> None:
+        self.status.setText("Download mirror saved; it is tried first from the next download on.")
 
     def _ask_import_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -333,9 +384,11 @@ class ModelsDialog(QDialog):
 
     def shutdown(self) -> None:
         """Cancel a running job and wait for its thread (the partial file is removed)."""
+        self._close_report()
+        self.mirror_row.close_editor()
         if self._worker is not None:
             self._cancel.set()
             self._worker.returned.disconnect()  # the dialog is closing: results go nowhere
             self._worker.errored.disconnect()
             self._stop_thread()
-            self._active = set()
+            self._active, self._live = [], {}
