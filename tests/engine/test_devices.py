@@ -59,7 +59,9 @@ def test_plain_cpu_machine_has_no_warning():
 
 def test_cuda_torch_without_gpu_is_quiet():
     """The Linux packages ship CUDA torch; on a machine without a GPU nothing is wrong."""
-    report = detect_devices(probe_nvidia=lambda: None, torch_module=fake_torch(cuda="13.0"))
+    report = detect_devices(
+        probe_nvidia=lambda: None, torch_module=fake_torch(cuda="13.0"), host=LINUX
+    )
     assert report.device == "cpu" and report.warning is None and report.build == "CUDA 13.0"
 
 
@@ -74,6 +76,8 @@ def test_nvidia_present_cpu_torch_source_checkout_warns_with_pip_command():
     assert "CPU-only build" in warning and "Fix:" in warning
     command = ".venv/bin/python -m pip install torch==2.14.1+cu130 torchvision==0.29.1+cu130"
     assert command in warning and "--index-url https://download.pytorch.org/whl/cu130" in warning
+    assert report.fix_command is not None and report.fix_command.startswith(command)
+    assert report.fix_command in warning
 
 
 def test_nvidia_present_cpu_torch_installed_app_says_get_gpu_build():
@@ -82,7 +86,7 @@ def test_nvidia_present_cpu_torch_installed_app_says_get_gpu_build():
     assert report.warning is not None
     assert "Fix: install the GPU (CUDA) build of Point-E Studio" in report.warning
     assert "NVIDIA driver from https://www.nvidia.com/drivers" in report.warning
-    assert "pip" not in report.warning
+    assert "pip" not in report.warning and report.fix_command is None
 
 
 def test_windows_source_checkout_gets_windows_paths():
