@@ -61,6 +61,7 @@ class DeviceReport:
     devices: tuple[str, ...] = ("cpu",)  # every device torch can use here
     gpu_found: str | None = None  # an NVIDIA GPU the driver or PCI bus shows, used or not
     warning: str | None = None  # the problem and its fix, in plain words; None when all is well
+    fix_command: str | None = None  # the terminal command inside `warning`, for a Copy button
 
     @property
     def label(self) -> str:
@@ -225,8 +226,15 @@ def detect_devices(
         warning = _unused_nvidia(gpu, cuda_version, cuda_note, host)
     elif host.apple_silicon:
         warning = _unused_apple(host)
+    commands = (gpu_pip_command(host), mps_reinstall_command(host))
+    command = next((c for c in commands if warning and c in warning), None)
     return DeviceReport(
-        device="cpu", name=f"CPU ({threads} threads)", build=build, warning=warning, **common
+        device="cpu",
+        name=f"CPU ({threads} threads)",
+        build=build,
+        warning=warning,
+        fix_command=command,
+        **common,
     )
 
 
@@ -296,8 +304,7 @@ def _unused_apple(host: Host) -> str:
     return f"{head} Fix: update macOS to 12.3 or newer; if it is up to date, " + (
         "install the Apple-silicon (arm64) build of Point-E Studio."
         if host.frozen
-        else "reinstall PyTorch from PyPI in its folder: "
-        f"{_venv_python(host)} -m pip install --force-reinstall --no-deps {' '.join(TORCH_PAIR)}"
+        else f"reinstall PyTorch from PyPI in its folder: {mps_reinstall_command(host)}"
     )
 
 
@@ -320,6 +327,12 @@ def gpu_pip_command(host: Host | None = None) -> str:
     label = CUDA_INDEX_URL.rstrip("/").rsplit("/", 1)[-1]
     pair = " ".join(f"{pin}+{label}" for pin in TORCH_PAIR)
     return f"{_venv_python(host)} -m pip install {pair} --index-url {CUDA_INDEX_URL}"
+
+
+def mps_reinstall_command(host: Host | None = None) -> str:
+    """Reinstalls PyPI's torch (CPU + MPS on macOS) over a build without Apple's GPU support."""
+    host = host or current_host()
+    return f"{_venv_python(host)} -m pip install --force-reinstall --no-deps {' '.join(TORCH_PAIR)}"
 
 
 def _reinstall_fix(host: Host) -> str:
