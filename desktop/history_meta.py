@@ -18,6 +18,7 @@ def history_meta(job: Job | None, cloud: PointCloud, seconds: float) -> dict:
         "picture": picture_meta(job),
         "settings": {},
         "duration_s": round(seconds, 3),
+        "edited_from": job.edited_from if job else None,
         "engine": {k: v for k, v in cloud.meta.items() if k not in ("prompt", "model")},
     }
     if request is not None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop import availability, workers
 from desktop.controller import GenerationController, RunFn
+from desktop.editing import EditSession, job_from_entry
 from desktop.history import HistoryEntry, HistoryStore
 from desktop.menus import build_menus
 from desktop.paths import data_dir, history_dir, screenshots_dir
@@ -30,6 +31,7 @@ from desktop.settings import Settings
 from desktop.state import Job, load_settings, save_settings
 from desktop.variations_flow import VariationsFlow
 from desktop.viewer_host import ViewerHost, composite_image
+from desktop.widgets.edit_bar import EditBar
 from desktop.widgets.gallery import Gallery
 from desktop.widgets.log_panel import LogPanel
 from desktop.widgets.progress_panel import ProgressPanel
@@ -81,6 +83,8 @@ class MainWindow(DialogsMixin, QMainWindow):
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.setSpacing(2)
         center_layout.addWidget(self.view_controls)
+        self.edit_bar = EditBar(self)
+        center_layout.addWidget(self.edit_bar)
         center_layout.addWidget(placeholder, 1)
         center_layout.addWidget(self.progress)
         self.viewer_host = ViewerHost(self, center_layout, placeholder)
@@ -112,6 +116,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.run_view = RunView(self)
         self.pictures = PictureFlow(self)
         self.variations = VariationsFlow(self)
+        self.editing = EditSession(self, self.edit_bar)
         self._connect()
         self.actions_ = build_menus(self)
         self._restore_settings()
@@ -260,6 +265,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             return False
         self.viewer.show_points(cloud.coords, cloud.colors, fit=True)
         self.current_cloud = cloud
+        self.editing.start(cloud, job_from_entry(entry), entry.folder.name)
         if self.side.mode == "text-image" and entry.picture_path.is_file():
             self.side.picture.load_file(entry.picture_path, prompt=entry.prompt)
         self.progress.finish(f"{entry.title} · seed {entry.meta.get('seed', '?')}")

@@ -52,6 +52,13 @@ def build_menus(w) -> Actions:
     add_action(w, file_menu, "Open &data folder", w.reveal_data_folder)
     file_menu.addSeparator()
     add_action(w, file_menu, "&Quit", w.close, (QKeySequence.StandardKey.Quit,))
+    edit_menu = bar.addMenu("&Edit")
+    ed = w.editing
+    add_action(w, edit_menu, "&Undo edit", ed.undo, (QKeySequence.StandardKey.Undo,))
+    add_action(w, edit_menu, "&Redo edit", ed.redo, ("Ctrl+Shift+Z", "Ctrl+Y"))
+    add_action(w, edit_menu, "&Delete selected points", ed.delete_selected, ("Del",))
+    add_action(w, edit_menu, "Remove &floaters", ed.remove_floaters)
+    add_action(w, edit_menu, "Re-&upsample the edited cloud", ed.reupsample)
     view_menu = bar.addMenu("&View")
     view_menu.addAction(w.gallery_dock.toggleViewAction())
     view_menu.addAction(w.log_dock.toggleViewAction())

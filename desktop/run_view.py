@@ -71,6 +71,7 @@ class RunView(QObject):
         w.current_cloud = result
         w.progress.finish(f"Done in {format_seconds(seconds)} · {len(result):,} points")
         entry = self._save(result, seconds)
+        w.editing.start(result, self.job, entry.folder.name if entry is not None else None)
         if entry is not None:
             w.statusBar().showMessage(f"Saved to History as “{entry.title}”.", 8000)
         if entry is not None:

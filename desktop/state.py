@@ -83,6 +83,7 @@ class Job:
     picture_only: bool = False  # Text → Image → 3D: stop once the picture is drawn
     from_picture: bool = False  # lifts the picture panel's picture (no new prompt)
     picture: PictureChoice | None = None  # how the picture was (or will be) drawn
+    edited_from: str | None = None  # re-upsampling an edit of this History entry (folder name)
 
 
 def load_settings(store) -> GenerationSettings:
