@@ -7,15 +7,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -77,11 +79,16 @@ class ExportDialog(QDialog):
         self.check_label.setWordWrap(True)
         self.check_label.setTextFormat(Qt.TextFormat.RichText)
         self.check_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.check_label.setMinimumWidth(260)
         self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scroll = QScrollArea(self)  # long warnings scroll instead of squeezing the dialog
+        scroll.setWidget(self.check_label)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFixedWidth(290)
+        scroll.setMinimumHeight(220)
         right = QVBoxLayout()
-        right.addWidget(self.preview_label)
-        right.addWidget(self.check_label, 1)
+        right.addWidget(self.preview_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        right.addWidget(scroll, 1)
         top = QHBoxLayout()
         top.addWidget(self.form, 1)
         top.addLayout(right)
@@ -118,6 +125,11 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.export)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
+        opener = getattr(parent, "open_models", None)
+        f.install_button.setVisible(f.install_button.isVisibleTo(self) and callable(opener))
+        if callable(opener):
+            f.install_button.clicked.connect(lambda: opener(["sdf"]))
+        self.resize(self.sizeHint().expandedTo(QSize(780, 560)))
 
     # ---- the form ---------------------------------------------------------------------------
     def _type_changed(self) -> None:

@@ -60,7 +60,7 @@ def sdf_availability() -> tuple[bool, str]:
             return True, ""
     except Exception:  # a broken store only means "not available" here
         log.exception("could not check the SDF model")
-    return False, "Needs Point-E's “sdf” model: install it from File → Models… to use it."
+    return False, "Needs Point-E's “sdf” model (Models → Models…)."
 
 
 @dataclass(frozen=True, kw_only=True)

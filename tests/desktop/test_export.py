@@ -1,4 +1,4 @@
-"""File → Export: point clouds through engine.export, printable meshes built off the GUI thread."""
+"""run_export with a path: clouds via engine.export, printable meshes built off the GUI thread."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def _sphere(n: int = 3000) -> PointCloud:
 
 def test_export_point_cloud_and_printable_mesh(make_window, qtbot, tmp_path):
     from desktop.dialogs.export_dialog import run_export
+    from desktop.dialogs.export_options import DEFAULT_FACES
     from engine import export
 
     window = make_window()
@@ -38,6 +39,8 @@ def test_export_point_cloud_and_printable_mesh(make_window, qtbot, tmp_path):
     assert isinstance(mesh, Mesh) and len(mesh.faces) > 100
     extent = mesh.verts.max(axis=0) - mesh.verts.min(axis=0)
     assert extent.max() == pytest.approx(80.0, rel=0.05)  # scaled to 80 mm for printing
+    assert len(mesh.faces) <= DEFAULT_FACES  # simplified for printing by default
+    assert np.sum(mesh.verts[:, 2] < mesh.verts[:, 2].min() + 1e-3) > 20  # a flat base
 
 
 def test_export_without_a_result_says_so(make_window):
