@@ -164,3 +164,47 @@ def test_safe_file_names():
     assert safe_stem({"seed": 3}) == "seed3"
     assert safe_stem({}) == "pointcloud"
     assert len(safe_stem({"prompt": "x" * 500, "seed": 1})) < 80
+
+
+class _SphereSDF:
+    """A stand-in for Point-E's SDF model: a ball of radius 0.4 (positive inside)."""
+
+    def encode_point_clouds(self, clouds):
+        return clouds
+
+    def predict_sdf(self, x, encoded):
+        import time
+
+        time.sleep(0.002)  # a real model is slow enough to cancel mid-grid
+        return 0.4 - x.norm(dim=1)  # (B, 3, M) -> (B, M)
+
+
+def test_sdf_mesher_when_its_model_is_installed(make_window, qtbot, tmp_path, monkeypatch):
+    import desktop.dialogs.export_dialog as export_dialog
+    import engine.checkpoints
+    from engine import export
+
+    monkeypatch.setattr(export_dialog, "sdf_availability", lambda: (True, ""))
+    monkeypatch.setattr(engine.checkpoints, "load_official_model", lambda name: _SphereSDF())
+    dialog = _open(make_window())
+    f = dialog.form
+    assert f.sdf_radio.isEnabled() and f.sdf_reason.isHidden()
+    f.sdf_radio.setChecked(True)
+    f.grid_spin.setValue(48)
+    f.set_file_type("stl")
+    f.path_edit.setText(str(tmp_path / "sdf.stl"))
+    assert f.options().method == "sdf"
+    assert _export(qtbot, dialog)[1] == ""
+    mesh = export.load(tmp_path / "sdf.stl")
+    assert max(mesh.verts.max(axis=0) - mesh.verts.min(axis=0)) == pytest.approx(80.0, rel=0.02)
+
+    f.path_edit.setText(str(tmp_path / "stopped.stl"))
+    f.grid_spin.setValue(96)  # a new build (the settings changed), long enough to stop midway
+    seen: list[str] = []
+    with qtbot.waitSignal(dialog.done, timeout=60_000) as blocker:
+        dialog.export_button.click()
+        qtbot.waitUntil(lambda: "SDF grid" in dialog.status_label.text(), timeout=30_000)
+        seen.append(dialog.status_label.text())
+        dialog.cancel_button.click()
+    assert blocker.args == [None, ""] and not (tmp_path / "stopped.stl").exists()
+    assert "%" in seen[0]
