@@ -208,3 +208,16 @@ def test_sdf_mesher_when_its_model_is_installed(make_window, qtbot, tmp_path, mo
         dialog.cancel_button.click()
     assert blocker.args == [None, ""] and not (tmp_path / "stopped.stl").exists()
     assert "%" in seen[0]
+
+
+def test_a_failed_write_is_explained_in_the_dialog(make_window, qtbot, tmp_path):
+    blocker_file = tmp_path / "not-a-folder"
+    blocker_file.write_text("x")
+    dialog = _open(make_window())
+    dialog.form.set_file_type("npz")
+    dialog.form.path_edit.setText(str(blocker_file / "ball.npz"))
+    path, error = _export(qtbot, dialog, timeout=30_000)
+    assert path is None and "Cannot write" in error
+    assert "Could not export" in dialog.status_label.text()
+    assert "Traceback" not in dialog.status_label.text()
+    assert dialog.export_button.isEnabled()
