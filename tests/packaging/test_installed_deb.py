@@ -45,6 +45,23 @@ def _purge() -> None:
     subprocess.run(["dpkg", "-P", linux_pkg.PACKAGE], capture_output=True)
 
 
+def _check_cli_paths(launcher: str, out: Path, env: dict) -> None:
+    """What the self-test does not reach: meshing (pymeshlab), off-screen VTK, ffmpeg."""
+    out.mkdir()
+    env = dict(env, POINTE_STUDIO_HOME=str(out / "home"))
+    steps = [
+        ["generate", "--prompt", "a red cube", "--out", str(out / "c.ply")],
+        ["export", str(out / "c.ply"), "--mesh", "--faces", "2000", "--out", str(out / "c.stl")],
+        ["render", str(out / "c.ply"), "--out", str(out / "c.png")],
+        ["render", str(out / "c.ply"), "--out", str(out / "c.mp4"), "--frames", "4"],
+    ]
+    for args in steps:
+        run = subprocess.run([launcher, *args], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, f"{args[0]}: {run.stdout}{run.stderr[-3000:]}"
+    for name in ("c.ply", "c.stl", "c.png", "c.mp4"):
+        assert (out / name).stat().st_size > 1000, name
+
+
 def test_deb_installs_selftests_and_removes_cleanly(tmp_path: Path) -> None:
     _need_tools()
     dist = Path(os.environ.get("POINTE_PACKAGING_DIST", ROOT / "dist"))
@@ -91,6 +108,7 @@ def test_deb_installs_selftests_and_removes_cleanly(tmp_path: Path) -> None:
 
         cli = subprocess.run([launcher, "--help"], env=env, capture_output=True, text=True)
         assert cli.returncode == 0 and "usage: pointe-studio" in cli.stdout
+        _check_cli_paths(launcher, tmp_path / "cli", env)
     finally:
         _purge()
     left = [str(p) for p in _installed_paths() if p.exists() or p.is_symlink()]
