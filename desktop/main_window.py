@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop import availability, workers
 from desktop.controller import GenerationController, RunFn
 from desktop.editing import EditSession, job_from_entry
+from desktop.first_run import FirstRun
 from desktop.history import HistoryEntry, HistoryStore
 from desktop.menus import build_menus
 from desktop.paths import data_dir, history_dir, screenshots_dir
@@ -119,6 +120,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.editing = EditSession(self, self.edit_bar)
         self._connect()
         self.actions_ = build_menus(self)
+        self.first_run = FirstRun(self)
         self._restore_settings()
         self.gallery.set_entries(self.history.entries())
         self.resize(1280, 820)
@@ -142,6 +144,7 @@ class MainWindow(DialogsMixin, QMainWindow):
     def _on_viewer_ready(self, _viewer) -> None:
         if self._probe_wanted:
             QTimer.singleShot(0, self.start_probe)
+            QTimer.singleShot(0, self.first_run.start)
         self.viewerReady.emit()
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:

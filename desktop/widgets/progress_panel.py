@@ -46,6 +46,7 @@ class ProgressPanel(QWidget):
         # the same height whatever it says, so the docks below never jump when a run starts
         self.detail.setText("Ready")
         self.setFixedHeight(self.sizeHint().height())
+        self.detail.setText("")
 
     @property
     def text(self) -> str:

@@ -37,7 +37,7 @@ class PromptBox(QWidget):
         self.editor = _Editor(self)
         self.editor.setObjectName("promptEditor")
         self.editor.setPlaceholderText(
-            'Describe an object, e.g. "a red mushroom with a white stem"'
+            'Describe an object, e.g. "a tall green cylinder" or "a yellow torus"'
         )
         self.editor.setTabChangesFocus(True)
         self.editor.setFixedHeight(72)
