@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs.export_form import ExportForm
+from desktop.dialogs.export_job import ExportJob, error_text
 from desktop.dialogs.export_options import (
     DEFAULT_TYPE,
     ExportOptions,
@@ -41,16 +43,6 @@ from engine.pointcloud import PointCloud
 log = logging.getLogger(__name__)
 
 
-def error_text(exc: BaseException) -> str:
-    """Plain words for the dialog; the traceback goes to the log."""
-    from desktop.dialogs.errors import user_message
-
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"Could not write the file{where}: {exc.strerror}."
-    return user_message(exc)[1]
-
-
 class ExportDialog(QDialog):
     """Non-modal: build (on a worker, cancellable), preview and check, then write atomically."""
 
@@ -66,6 +58,7 @@ class ExportDialog(QDialog):
         self.prepared: Prepared | None = None
         self._prepared_key: ExportOptions | None = None  # the options `prepared` was built with
         self.written: Path | None = None
+        self._step, self._step_started = "", 0.0  # the current step, for "about N s left"
 
         ok, reason = sdf_availability()
         self.form = ExportForm(self, ok, reason)
@@ -222,8 +215,15 @@ class ExportDialog(QDialog):
             self._show(item)
             return
         text, done, total = item
+        if text != self._step:
+            self._step, self._step_started = text, time.monotonic()
+        if total and done:
+            elapsed = time.monotonic() - self._step_started
+            left = elapsed * (total - done) / done
+            eta = f", about {left:.0f} s left" if left >= 1 else ""
+            text = f"{text} {100 * done // total}%{eta}"
         if not (self.worker and self.worker.abort_requested):
-            self._say(text if not total else f"{text} {100 * done // total}%")
+            self._say(text)
         self.progress_bar.setRange(0, total or 0)
         if total:
             self.progress_bar.setValue(done)
@@ -282,34 +282,6 @@ class ExportDialog(QDialog):
         if self.busy():
             self.worker.quit()
         super().closeEvent(event)
-
-
-class ExportJob(QObject):
-    """A direct export to a known path with the default settings (no dialog); reports once."""
-
-    done = Signal(object, str)  # path or None, error message ("" on success)
-
-    def __init__(self, parent: QWidget, cloud: PointCloud, path: Path) -> None:
-        super().__init__(parent)
-        self.path = Path(path)
-        opts = ExportOptions(path=self.path, file_type=type_for_path(self.path))
-
-        def job(report, cancelled):
-            return write(build(cloud, opts, report, cancelled), self.path)
-
-        if opts.file_type.mesh:
-            load_mesh_libraries()
-        self.worker = FunctionWorker(job, "export")
-        self.worker.returned.connect(lambda p: self.done.emit(p, ""))
-        self.worker.errored.connect(self._failed)
-        self.worker.aborted.connect(lambda: self.done.emit(None, ""))
-
-    def _failed(self, exc: BaseException, tb: str) -> None:
-        log.error("export failed: %s\n%s", exc, tb)
-        self.done.emit(None, error_text(exc))
-
-    def start(self) -> None:
-        self.worker.start()
 
 
 def run_export(

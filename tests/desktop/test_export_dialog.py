@@ -221,3 +221,18 @@ def test_a_failed_write_is_explained_in_the_dialog(make_window, qtbot, tmp_path)
     assert "Could not export" in dialog.status_label.text()
     assert "Traceback" not in dialog.status_label.text()
     assert dialog.export_button.isEnabled()
+
+
+def test_quitting_mid_build_stops_the_export_and_writes_nothing(make_window, tmp_path):
+    from desktop.workers import active_workers
+
+    window = make_window()
+    dialog = _open(window)
+    dialog.form.set_file_type("stl")
+    (tmp_path / "out").mkdir()
+    dialog.form.path_edit.setText(str(tmp_path / "out" / "ball.stl"))
+    dialog.export_button.click()
+    assert dialog.busy()
+    window.close()  # cancels the build, waits for it, closes the dialog
+    assert not active_workers() and not dialog.isVisible()
+    assert list((tmp_path / "out").iterdir()) == []
