@@ -59,6 +59,7 @@ class ExportDialog(QDialog):
         self._prepared_key: ExportOptions | None = None  # the options `prepared` was built with
         self.written: Path | None = None
         self._step, self._step_started = "", 0.0  # the current step, for "about N s left"
+        self._replace_ok: Path | None = None  # an existing file the user agreed to overwrite
 
         ok, reason = sdf_availability()
         self.form = ExportForm(self, ok, reason)
@@ -113,6 +114,7 @@ class ExportDialog(QDialog):
         f.path_edit.setText(str(self.prefs.folder() / f"{safe_stem(cloud.meta)}{ext}"))
         self._type_changed()
         f.type_combo.currentIndexChanged.connect(self._type_changed)
+        f.path_edit.textChanged.connect(self._path_changed)
         f.browse_button.clicked.connect(self.browse)
         self.preview_button.clicked.connect(self.preview)
         self.export_button.clicked.connect(self.export)
@@ -132,6 +134,10 @@ class ExportDialog(QDialog):
         if text:
             self.form.path_edit.setText(str(Path(text).with_suffix(t.ext)))
 
+    def _path_changed(self) -> None:
+        self._replace_ok = None
+        self.export_button.setText("Export")
+
     def browse(self) -> None:
         """The system's save dialog, starting at the path field (the last export folder)."""
         t = self.form.file_type()
@@ -149,6 +155,7 @@ class ExportDialog(QDialog):
             else:
                 path = path.with_suffix(t.ext)
         self.form.path_edit.setText(str(path))
+        self._replace_ok = path  # the system dialog already asked about replacing it
 
     # ---- work ---------------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -164,6 +171,12 @@ class ExportDialog(QDialog):
         if not opts.path.name or opts.path.suffix.lower() != opts.file_type.ext:
             self._say(f"Choose a file name ending in {opts.file_type.ext}.", error=True)
             return
+        if opts.path.is_file() and self._replace_ok != opts.path:
+            self._replace_ok = opts.path  # a second press replaces it (never a blocking question)
+            self.export_button.setText("Replace")
+            self._say(f"{opts.path.name} already exists. Press Replace to overwrite it.")
+            return
+        self.export_button.setText("Export")
         self._start(opts, write_file=True)
 
     def _start(self, opts: ExportOptions, *, write_file: bool) -> None:

@@ -236,3 +236,28 @@ def test_quitting_mid_build_stops_the_export_and_writes_nothing(make_window, tmp
     window.close()  # cancels the build, waits for it, closes the dialog
     assert not active_workers() and not dialog.isVisible()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_preview_then_export_reuses_the_mesh_and_asks_before_replacing(
+    make_window, qtbot, tmp_path
+):
+    dialog = _open(make_window())
+    f = dialog.form
+    f.set_file_type("obj")
+    f.grid_spin.setValue(48)
+    target = tmp_path / "ball.obj"
+    f.path_edit.setText(str(target))
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: "Preview ready" in dialog.status_label.text(), timeout=60_000)
+    assert not target.exists() and "Watertight" in dialog.check_label.text()
+    built = dialog.prepared
+    assert _export(qtbot, dialog)[1] == "" and target.exists()
+    assert dialog.prepared is built  # written as previewed, not built again
+
+    target.write_text("keep me")
+    dialog.export_button.click()  # the file exists now: the first press only asks
+    assert "already exists" in dialog.status_label.text()
+    assert dialog.export_button.text() == "Replace" and not dialog.busy()
+    assert target.read_text() == "keep me"
+    assert _export(qtbot, dialog)[1] == ""  # Replace
+    assert target.read_text() != "keep me" and dialog.export_button.text() == "Export"
