@@ -10,6 +10,16 @@ from PySide6.QtCore import QSettings, QStandardPaths
 
 FOLDER_KEY = "export/folder"  # the folder of the last successful export
 TYPE_KEY = "export/type"  # the id of the last format chosen in the Export dialog
+OPTION_KEYS = {  # ExportOptions fields kept between exports, each under "export/<name>"
+    "method": str,
+    "grid": int,
+    "smooth": int,
+    "max_faces": int,  # 0: do not simplify
+    "size_mm": float,
+    "flat_base": bool,
+    "base_depth_mm": float,
+    "nozzle_mm": float,
+}
 MAX_STEM = 60  # long prompts make unwieldy file names
 
 
@@ -58,6 +68,27 @@ class ExportPrefs:
         if self.q is None:
             return default
         return str(self.q.value(TYPE_KEY, default) or default)
+
+    def options(self) -> dict:
+        """The mesh and print settings of the last export (only those saved and readable)."""
+        out: dict = {}
+        for name, kind in OPTION_KEYS.items():
+            raw = self.q.value(f"export/{name}") if self.q is not None else None
+            if raw is None:
+                continue
+            try:
+                out[name] = str(raw).lower() == "true" if kind is bool else kind(raw)
+            except (TypeError, ValueError):
+                continue  # a hand-edited settings file: keep the default
+        return out
+
+    def remember_options(self, opts: object) -> None:
+        """Keep the mesh and print settings for the next export (after a successful one)."""
+        if self.q is None:
+            return
+        for name in OPTION_KEYS:
+            value = getattr(opts, name)
+            self.q.setValue(f"export/{name}", 0 if value is None else value)
 
     def remember(self, path: Path, file_type: str) -> None:
         """After a successful export: its folder and type become the next defaults."""

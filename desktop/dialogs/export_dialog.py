@@ -31,6 +31,7 @@ from desktop.dialogs.export_options import (
     Prepared,
     build,
     load_mesh_libraries,
+    report_html,
     sdf_availability,
     stop_if_cancelled,
     type_for_path,
@@ -110,6 +111,7 @@ class ExportDialog(QDialog):
 
         f = self.form
         f.set_file_type(self.prefs.file_type(DEFAULT_TYPE))
+        f.apply(self.prefs.options())
         ext = f.file_type().ext
         f.path_edit.setText(str(self.prefs.folder() / f"{safe_stem(cloud.meta)}{ext}"))
         self._type_changed()
@@ -248,20 +250,7 @@ class ExportDialog(QDialog):
             h, w, _ = img.shape
             qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
             self.preview_label.setPixmap(QPixmap.fromImage(qimg))
-        if prepared.check is None:
-            n = len(prepared.obj.coords)
-            self.check_label.setText(f"<b>Point cloud</b><br>{n:,} points, saved as they are.")
-            return
-        lines = [f"<b>{prepared.faces_note}</b>"]
-        lines += [s[0].upper() + s[1:] for s in prepared.check.summary()]
-        lines += [f"Note: {n}" for n in prepared.notes]
-        warnings = prepared.check.warnings()
-        if warnings:
-            lines.append("<br><b>Before printing:</b>")
-            lines += [f"⚠ {w[0].upper() + w[1:]}" for w in warnings]
-        else:
-            lines.append("<br><b>No problems found.</b>")
-        self.check_label.setText("<br>".join(lines))
+        self.check_label.setText(report_html(prepared))
 
     def _finished(self, key: ExportOptions, opts: ExportOptions, prepared, path) -> None:
         self.prepared, self._prepared_key = prepared, key
@@ -270,6 +259,8 @@ class ExportDialog(QDialog):
             return
         self.written = Path(path)
         self.prefs.remember(self.written, opts.file_type.id)
+        if opts.file_type.mesh:
+            self.prefs.remember_options(opts)
         self._say(f"Saved {self.written.name} in {self.written.parent}.")
         log.info("exported to %s", self.written)
         status = getattr(self.parent(), "statusBar", None)

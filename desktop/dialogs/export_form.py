@@ -147,6 +147,27 @@ class ExportForm(QWidget):
         self.mesh_box.setEnabled(enabled)
         self.print_box.setEnabled(enabled)
 
+    def apply(self, saved: dict) -> None:
+        """Show remembered settings (ExportPrefs.options); the spin boxes clamp odd values."""
+        if saved.get("method") == "sdf" and self.sdf_radio.isEnabled():
+            self.sdf_radio.setChecked(True)
+        spins = {
+            "grid": self.grid_spin,
+            "smooth": self.smooth_spin,
+            "size_mm": self.size_spin,
+            "base_depth_mm": self.depth_spin,
+            "nozzle_mm": self.nozzle_spin,
+        }
+        for name, spin in spins.items():
+            if name in saved:
+                spin.setValue(saved[name])
+        if "max_faces" in saved:
+            self.simplify_check.setChecked(saved["max_faces"] > 0)
+            if saved["max_faces"] > 0:
+                self.faces_spin.setValue(saved["max_faces"])
+        if "flat_base" in saved:
+            self.base_check.setChecked(saved["flat_base"])
+
     def options(self) -> ExportOptions:
         return ExportOptions(
             path=Path(self.path_edit.text().strip()).expanduser(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,6 +89,27 @@ class Prepared:
     faces_note: str = ""  # "Simplified to 50,000 triangles (from 280,112)."
     notes: list[str] = field(default_factory=list)  # the mesher's remarks
     preview: np.ndarray | None = None  # (H, W, 3) uint8 picture
+
+
+def _sentence(text: str) -> str:
+    return html.escape(text[:1].upper() + text[1:])
+
+
+def report_html(prepared: Prepared) -> str:
+    """What the dialog shows beside the preview: the face count, the print check, warnings."""
+    if prepared.check is None:
+        n = len(prepared.obj.coords)
+        return f"<b>Point cloud</b><br>{n:,} points, saved as they are."
+    lines = [f"<b>{html.escape(prepared.faces_note)}</b>"]
+    lines += [_sentence(s) for s in prepared.check.summary()]
+    lines += [f"Note: {html.escape(n)}" for n in prepared.notes]
+    warnings = prepared.check.warnings()
+    if warnings:
+        lines.append("<br><b>Before printing:</b>")
+        lines += [f"⚠ {_sentence(w)}" for w in warnings]
+    else:
+        lines.append("<br><b>No problems found.</b>")
+    return "<br>".join(lines)
 
 
 def faces_note(before: int, after: int, budget: int | None) -> str:

@@ -41,7 +41,8 @@ def test_writes_a_flat_based_3mf_with_preview_and_print_check(
 ):
     from engine import export
 
-    dialog = _open(make_window())
+    window = make_window()
+    dialog = _open(window)
     dialog.form.set_file_type("3mf")
     dialog.form.grid_spin.setValue(64)  # the test's speed; the default is 128
     dialog.form.depth_spin.setValue(8.0)
@@ -62,6 +63,12 @@ def test_writes_a_flat_based_3mf_with_preview_and_print_check(
     assert dialog.preview_label.pixmap() is not None and not dialog.preview_label.pixmap().isNull()
     assert "Saved ball.3mf" in dialog.status_label.text()
     dialog.grab().save(str(artifacts_dir / "export_dialog.png"))
+    dialog.close()
+
+    again = _open(window)  # the settings of the last export come back
+    assert again.form.file_type().id == "3mf" and again.form.grid_spin.value() == 64
+    assert again.form.depth_spin.value() == 8.0 and again.form.base_check.isChecked()
+    assert Path(again.form.path_edit.text()).parent == tmp_path
 
 
 def test_default_stl_is_simplified_and_says_so(make_window, qtbot, tmp_path):
