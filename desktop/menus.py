@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from desktop.dialogs.help import show_help
+
 
 @dataclass(frozen=True)
 class Actions:
@@ -66,5 +68,8 @@ def build_menus(w) -> Actions:
     models_menu = bar.addMenu("&Models")
     add_action(w, models_menu, "&Models…", lambda: w.open_models([]))
     help_menu = bar.addMenu("&Help")
+    add_action(w, help_menu, "&Getting started", lambda: show_help(w, "help"), ("F1",))
+    add_action(w, help_menu, "&Keyboard shortcuts", lambda: show_help(w, "shortcuts"))
+    help_menu.addSeparator()
     add_action(w, help_menu, "&About Point-E Studio", w.show_about)
     return Actions(generate=generate, cancel=cancel, export=export)
