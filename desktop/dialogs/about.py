@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from html import escape
 from importlib import metadata
 
 from PySide6.QtCore import Qt
@@ -59,7 +60,24 @@ def about_html() -> str:
         f"<p>Python {sys.version.split()[0]} on {platform.platform()}</p>"
         f"<table>{rows}</table>"
         "<p>Licences: Point-E code and weights: MIT (OpenAI). CLIP: MIT (OpenAI). Qt for Python"
-        " (PySide6): LGPLv3. VTK / PyVista: BSD-3-Clause. PyTorch: BSD-3-Clause.</p>" + CAVEATS
+        " (PySide6): LGPLv3. VTK / PyVista: BSD-3-Clause. PyTorch: BSD-3-Clause.</p>"
+        + sd_turbo_html()
+        + CAVEATS
+    )
+
+
+def sd_turbo_html() -> str:
+    """SD-Turbo is not MIT: its own licence has conditions users must see before relying on it."""
+    from engine.text2image.catalog import TEXT2IMAGE_DEFAULT as info
+
+    return (
+        "<h3>Text → picture → 3D: SD-Turbo</h3>"
+        f"<p>The default text-to-image model, <b>{escape(info['repo_id'])}</b> (Stability AI),"
+        " is not part of Point-E and is not MIT-licensed. Licence:"
+        f" {escape(info['licence'])}."
+        f' Read <a href="{escape(info["licence_url"])}">its licence</a> before commercial use.'
+        " The weights are not shipped with the app; you download them yourself from the Models"
+        " dialog (see resources/model_cards/text2image.md).</p>"
     )
 
 
