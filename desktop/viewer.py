@@ -28,6 +28,7 @@ class Viewer(QObject):
 
     updated = Signal(int)  # a frame was rendered showing this many points
     message = Signal(str)  # short status-bar text (view changed, screenshot saved...)
+    turntableChanged = Signal(bool)  # the spin started/stopped (T key or set_turntable)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,21 @@ class Viewer(QObject):
         if self.cloud is None:
             return None
         return np.array(self.cloud.point_data["rgb"])
+
+    def displayed_colors(self) -> np.ndarray | None:
+        """(N, 3) RGB bytes as the colour mode paints them (before lighting), for tests."""
+        if self.cloud is None:
+            return None
+        if self.color_mode == "single":
+            rgb = np.asarray(pv.Color(self.single_color).int_rgb, dtype=np.uint8)
+            return np.tile(rgb, (self.cloud.n_points, 1))
+        if self.color_mode == "rgb":
+            return self.colors()
+        table = pv.LookupTable("viridis")
+        table.scalar_range = (-0.5, 0.5)
+        heights = np.asarray(self.cloud.point_data["height"], dtype=float)
+        mapped = np.array([table.map_value(h)[:3] for h in heights], dtype=float)
+        return np.round(mapped * 255.0).astype(np.uint8)
 
     def show_points(
         self, coords: np.ndarray, colors: np.ndarray | None, *, fit: bool = False
@@ -174,14 +190,20 @@ class Viewer(QObject):
         self.request_render()
 
     def set_color_mode(self, mode: str, single_color: str | None = None) -> None:
+        """Switch colouring; `single_color` (any pyvista colour) is kept for later too."""
         if mode not in COLOR_MODES:
             raise ValueError(f"colour mode must be one of {COLOR_MODES}, got {mode!r}")
-        self.color_mode = mode
         if single_color:
+            pv.Color(single_color)  # raises ValueError on a bad colour, before changing state
             self.single_color = single_color
+        self.color_mode = mode
         if not self._closed:
             self._apply_color_mode()
             self.request_render()
+
+    def set_single_color(self, color: str) -> None:
+        """The colour picker's choice: remembered, shown at once when in single-colour mode."""
+        self.set_color_mode(self.color_mode, color)
 
     def _apply_color_mode(self) -> None:
         if self.actor is None:
@@ -262,10 +284,13 @@ class Viewer(QObject):
     def set_turntable(self, on: bool) -> None:
         if self._closed:
             return
+        was = self._turntable.isActive()
         if on:
             self._turntable.start()
         else:
             self._turntable.stop()
+        if was != bool(on):
+            self.turntableChanged.emit(bool(on))
 
     @property
     def turntable_running(self) -> bool:

@@ -53,6 +53,7 @@ class ViewerHost(QObject):
         vc = w.view_controls
         vc.pointSizeChanged.connect(viewer.set_point_size)
         vc.colorModeChanged.connect(viewer.set_color_mode)
+        vc.singleColorChanged.connect(viewer.set_single_color)
         vc.edlChanged.connect(viewer.set_edl)
         vc.backgroundChanged.connect(viewer.set_background)
         vc.gridChanged.connect(viewer.set_grid)
@@ -60,6 +61,7 @@ class ViewerHost(QObject):
         vc.viewRequested.connect(lambda key: viewer.standard_view(Qt.Key(key)))
         vc.resetRequested.connect(viewer.reset_view)
         vc.turntableChanged.connect(viewer.set_turntable)
+        viewer.turntableChanged.connect(vc.set_turntable_checked)  # T in the viewport
         viewer.set_point_size(vc.point_size.value())
         viewer.set_color_mode(vc.color_mode.currentData(), w.settings.get("view/single_color"))
         viewer.set_edl(vc.edl.isChecked())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QColorDialog,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -17,12 +19,15 @@ from PySide6.QtWidgets import (
 
 from desktop.view_options import BACKGROUNDS, VIEWS
 
+DEFAULT_SINGLE_COLOR = "#4c9be8"  # the viewer's and the settings' default too
+
 
 class ViewControls(QWidget):
     """Emits the user's choices; the window forwards them to the Viewer and to settings."""
 
     pointSizeChanged = Signal(int)
     colorModeChanged = Signal(str)
+    singleColorChanged = Signal(str)  # "#rrggbb" picked for the "Single colour" mode
     edlChanged = Signal(bool)
     backgroundChanged = Signal(str)
     gridChanged = Signal(bool)
@@ -42,9 +47,14 @@ class ViewControls(QWidget):
         self.color_mode = QComboBox()
         for label, key in (("Colours", "rgb"), ("Single colour", "single"), ("Height", "height")):
             self.color_mode.addItem(label, key)
-        self.color_mode.currentIndexChanged.connect(
-            lambda _: self.colorModeChanged.emit(self.color_mode.currentData())
-        )
+        self.color_mode.currentIndexChanged.connect(self._on_color_mode)
+        self._single_color = DEFAULT_SINGLE_COLOR
+        self.color_button = QToolButton()
+        self.color_button.setObjectName("singleColorButton")
+        self.color_button.setToolTip('Colour of the points in "Single colour" mode')
+        self.color_button.clicked.connect(self.pick_single_color)
+        self._show_single_color()
+        self.color_button.setVisible(False)  # only in single-colour mode
         self.edl = QCheckBox("Depth shading")
         self.edl.setToolTip("Eye-dome lighting: shades points by depth, helps read the shape")
         self.edl.toggled.connect(self.edlChanged)
@@ -73,7 +83,8 @@ class ViewControls(QWidget):
         menu.addAction("Reset view\tR", self.resetRequested.emit)
         views.setMenu(menu)
         self.turntable = QPushButton("Turntable")
-        self.turntable.setCheckable(True)
+        self.turntable.setCheckable(True)  # shows whether the view is spinning (T toggles it)
+        self.turntable.setToolTip("Spin the object (T in the viewport)")
         self.turntable.toggled.connect(self.turntableChanged)
         shot = QPushButton("Screenshot")
         shot.setToolTip("Save a picture of the viewport (F12)")
@@ -84,6 +95,7 @@ class ViewControls(QWidget):
         for widget in (
             self.point_size,
             self.color_mode,
+            self.color_button,
             self.edl,
             self.background,
             self.grid,
@@ -104,11 +116,55 @@ class ViewControls(QWidget):
         background: str,
         grid: bool,
         axes: bool,
+        single_color: str | None = None,
     ) -> None:
         """Show saved settings; signals fire so the viewer follows."""
+        if single_color:
+            self.set_single_color(single_color)
         self.point_size.setValue(point_size)
         self.color_mode.setCurrentIndex(max(0, self.color_mode.findData(color_mode)))
         self.edl.setChecked(edl)
         self.background.setCurrentIndex(max(0, self.background.findData(background)))
         self.grid.setChecked(grid)
         self.axes.setChecked(axes)
+
+    # ---- single colour ----------------------------------------------------------------------
+    @property
+    def single_color(self) -> str:
+        """The "Single colour" mode's colour as "#rrggbb" (what settings save)."""
+        return self._single_color
+
+    def set_single_color(self, color: str) -> None:
+        """Show a colour on the button and emit singleColorChanged when it changed."""
+        qcolor = QColor(color)
+        if not qcolor.isValid():
+            raise ValueError(f"not a colour: {color!r}")
+        name = qcolor.name()
+        if name == self._single_color:
+            return
+        self._single_color = name
+        self._show_single_color()
+        self.singleColorChanged.emit(name)
+
+    def pick_single_color(self) -> None:
+        """The colour button: Qt's colour dialog, starting from the current colour."""
+        color = QColorDialog.getColor(QColor(self._single_color), self, "Point colour")
+        if color.isValid():
+            self.set_single_color(color.name())
+
+    def _show_single_color(self) -> None:
+        pix = QPixmap(16, 16)
+        pix.fill(QColor(self._single_color))
+        self.color_button.setIcon(QIcon(pix))
+
+    def _on_color_mode(self, _index: int) -> None:
+        mode = self.color_mode.currentData()
+        self.color_button.setVisible(mode == "single")
+        self.colorModeChanged.emit(mode)
+
+    # ---- turntable --------------------------------------------------------------------------
+    def set_turntable_checked(self, on: bool) -> None:
+        """Follow the viewer (T key): check the button without asking the viewer again."""
+        self.turntable.blockSignals(True)
+        self.turntable.setChecked(bool(on))
+        self.turntable.blockSignals(False)
