@@ -196,6 +196,7 @@ def build(cloud: PointCloud, opts: ExportOptions, report: Report, cancelled: Can
         if extra <= 0:
             break
         stop_if_cancelled(cancelled)
+        report((f"Trimming {extra:,} triangles the flat base added…", 0, 0))
         mesh, _ = meshing.clean_mesh(mesh, target_faces=len(mesh.faces) - extra - 16)
         printable = print_ready(mesh, opts)
     mesh = printable
