@@ -1,4 +1,4 @@
-"""History gallery: thumbnails of past results; click reloads, context menu deletes or reveals."""
+"""History gallery: thumbnails of past results; click reloads, context menu reuses, deletes..."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ ROLE_ENTRY = Qt.ItemDataRole.UserRole + 1
 
 
 class Gallery(QListWidget):
+    """Newest first; a new result is selected and scrolled into view so it is easy to find."""
+
     openRequested = Signal(object)  # HistoryEntry
     deleteRequested = Signal(object)
     revealRequested = Signal(object)
+    useSettingsRequested = Signal(object)  # HistoryEntry: put its prompt and settings back
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,7 +45,10 @@ class Gallery(QListWidget):
         for entry in entries:
             self.add_entry(entry, at_top=False)
 
-    def add_entry(self, entry: HistoryEntry, *, at_top: bool = True) -> QListWidgetItem:
+    def add_entry(
+        self, entry: HistoryEntry, *, at_top: bool = True, select: bool | None = None
+    ) -> QListWidgetItem:
+        """Add a thumbnail; a new result (at the top, by default) is selected and shown."""
         title = entry.title if len(entry.title) <= 40 else entry.title[:37] + "…"
         item = QListWidgetItem(title)
         pix = QPixmap(str(entry.thumb_path)) if entry.thumb_path.is_file() else QPixmap()
@@ -58,7 +64,22 @@ class Gallery(QListWidget):
             self.insertItem(0, item)
         else:
             self.addItem(item)
+        if at_top if select is None else select:
+            self.setCurrentItem(item)  # selects only: openRequested is for clicks
+            self.scrollToItem(item, QListWidget.ScrollHint.EnsureVisible)
         return item
+
+    def selected_entry(self) -> HistoryEntry | None:
+        item = self.currentItem()
+        return None if item is None else self.entry(item)
+
+    def use_settings(self, entry: HistoryEntry | None = None) -> bool:
+        """The "Use these settings" action for `entry` (default: the selected one)."""
+        entry = entry or self.selected_entry()
+        if entry is None:
+            return False
+        self.useSettingsRequested.emit(entry)
+        return True
 
     def remove_entry(self, entry: HistoryEntry) -> None:
         for i in range(self.count()):
@@ -71,9 +92,18 @@ class Gallery(QListWidget):
         if item is None:
             return
         entry = self.entry(item)
+        menu = self.context_menu(entry)
+        menu.exec(self.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self, entry: HistoryEntry) -> QMenu:
+        """The right-click menu for one entry (built separately so tests can trigger it)."""
         menu = QMenu(self)
         menu.addAction("Open", lambda: self.openRequested.emit(entry))
+        use = menu.addAction("Use these settings", lambda: self.use_settings(entry))
+        use.setToolTip("Put this result's prompt, model, seed and settings back in the side panel")
+        menu.setToolTipsVisible(True)
         menu.addAction("Show in folder", lambda: self.revealRequested.emit(entry))
         menu.addSeparator()
         menu.addAction("Delete", lambda: self.deleteRequested.emit(entry))
-        menu.exec(self.viewport().mapToGlobal(pos))
+        return menu
