@@ -96,7 +96,7 @@ class HelpDialog(QDialog):
         self.page = page
         self.setWindowTitle(title)
         self.setModal(False)
-        self.resize(520, 560 if page == "help" else 600)
+        self.resize(520, 470 if page == "help" else 540)
         self.text = QTextBrowser(self)
         self.text.setOpenExternalLinks(True)
         self.text.setHtml(html())
