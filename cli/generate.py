@@ -97,13 +97,16 @@ def run(args: argparse.Namespace) -> int:
         pipeline = run_pipeline(build_request(args))
         last = None
         for step in pipeline:
+            if last is None and step.seconds_left is not None:
+                print(f"estimated time: about {step.seconds_left:.0f} s", file=sys.stderr)
             last = step
             for notice in step.notices:
                 print(f"note: {notice}", file=sys.stderr)
             if sys.stderr.isatty() or step.final:
+                left = "" if step.seconds_left is None else f", {step.seconds_left:.0f} s left"
                 print(
                     f"\r{step.stage} {step.step}/{step.total_steps}"
-                    f"{' done' if step.final else ''}   ",
+                    f"{' done' if step.final else left}   ",
                     end="\n" if step.final else "",
                     file=sys.stderr,
                     flush=True,

@@ -6,8 +6,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QImage
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop import availability, workers
 from desktop.controller import GenerationController, RunFn
 from desktop.editing import EditSession, job_from_entry
+from desktop.estimates import PresetEstimates
 from desktop.first_run import FirstRun
 from desktop.history import HistoryEntry, HistoryStore
 from desktop.menus import build_menus
@@ -29,7 +30,7 @@ from desktop.paths import data_dir, history_dir, screenshots_dir
 from desktop.picture_flow import PictureFlow
 from desktop.run_view import RunView
 from desktop.settings import Settings
-from desktop.state import Job, load_settings, save_settings
+from desktop.state import Job, load_settings, save_settings, settings_from_meta
 from desktop.variations_flow import VariationsFlow
 from desktop.viewer_host import ViewerHost, composite_image
 from desktop.widgets.edit_bar import EditBar
@@ -121,6 +122,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self._connect()
         self.actions_ = build_menus(self)
         self.first_run = FirstRun(self)
+        self.estimates = PresetEstimates(self)
         self._restore_settings()
         self.gallery.set_entries(self.history.entries())
         self.resize(1280, 820)
@@ -165,6 +167,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.gallery.openRequested.connect(self.open_entry)
         self.gallery.deleteRequested.connect(lambda e: self.delete_entry(e, confirm=True))
         self.gallery.revealRequested.connect(lambda e: self.reveal(e.folder))
+        self.gallery.useSettingsRequested.connect(self.use_entry_settings)
 
     # ---- settings: the side panel shows the settings model; the profile stores it -----------
     def _restore_settings(self) -> None:
@@ -176,6 +179,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             **{k: s.get(f"view/{k}") for k in ("point_size", "color_mode", "edl", "background")},
             grid=s.get("view/grid"),
             axes=s.get("view/axes"),
+            single_color=s.get("view/single_color"),
         )
 
     def save_settings(self) -> None:
@@ -187,6 +191,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         s.set("view/background", vc.background.currentData())
         s.set("view/grid", vc.grid.isChecked())
         s.set("view/axes", vc.axes.isChecked())
+        s.set("view/single_color", vc.single_color)
         s.save_window_state(self.saveGeometry(), self.saveState())
         s.sync()
 
@@ -208,6 +213,8 @@ class MainWindow(DialogsMixin, QMainWindow):
         if index >= 0:
             self.side.device.setCurrentIndex(index)
         log.info("devices: %s; installed: %s", ", ".join(found.devices), sorted(found.installed))
+        self.estimates.enabled = True
+        self.estimates.schedule()
 
     def refresh_installed(self) -> None:
         image_model = self.side.picture_settings.image_model
@@ -274,6 +281,13 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.progress.finish(f"{entry.title} · seed {entry.meta.get('seed', '?')}")
         return True
 
+    def use_entry_settings(self, entry: HistoryEntry) -> None:
+        """History → "Use these settings": the entry's prompt and settings back in the panel."""
+        self.side.show_settings(settings_from_meta(entry.meta, self.side.settings_model()))
+        if entry.meta.get("prompt"):
+            self.side.prompt.set_text(entry.meta["prompt"])
+        self.statusBar().showMessage(f"Settings of “{entry.title}” restored.", 6000)
+
     def delete_entry(self, entry: HistoryEntry, *, confirm: bool = True) -> bool:
         if confirm:
             answer = QMessageBox.question(self, "Delete result", f"Delete “{entry.title}”?")
@@ -286,12 +300,6 @@ class MainWindow(DialogsMixin, QMainWindow):
             return False
         self.gallery.remove_entry(entry)
         return True
-
-    def reveal(self, folder: Path) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-
-    def reveal_data_folder(self) -> None:
-        self.reveal(data_dir())
 
     # ---- other actions ----------------------------------------------------------------------
     def save_viewport_screenshot(self) -> Path | None:
@@ -324,6 +332,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             event.accept()
             return
         self.closing = True
+        self.estimates.stop()
         self.save_settings()
         if workers.active_workers():
             self.hide()  # the current model call may take a moment to finish

@@ -153,3 +153,36 @@ def upsample_job(job: Job, cloud6, *, seed: int | None = None, image: Path | Non
         ),
         picture_only=False,
     )
+
+
+def settings_from_meta(meta: dict, current: GenerationSettings) -> GenerationSettings:
+    """The settings a History entry was made with (desktop.history_meta), over `current` for
+    anything it does not record (older entries)."""
+    from dataclasses import replace
+
+    saved = meta.get("settings") or {}
+    known = {k: saved[k] for k in ("preset", "steps", "guidance", "sampler") if k in saved}
+    for key in ("upsample", "device", "precision"):
+        if saved.get(key) is not None:
+            known[key] = saved[key]
+    out = replace(
+        current,
+        mode=meta.get("mode") or current.mode,
+        model=meta.get("model") or current.model,
+        seed=int(meta.get("seed") if meta.get("seed") is not None else current.seed),
+        **{k: v for k, v in known.items() if k != "preset" or v},
+    )
+    picture = meta.get("picture") or {}
+    if picture:
+        out = replace(
+            out,
+            remove_background=bool(picture.get("remove_background", True)),
+            picture=PictureChoice(
+                model=picture.get("image_model") or out.picture.model,
+                template=picture.get("prompt_template") or out.picture.template,
+                negative=picture.get("negative_prompt") or "",
+                steps=picture.get("image_steps"),
+                review_first=out.picture.review_first,
+            ),
+        )
+    return out

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import traceback
+from pathlib import Path
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop.dialogs.errors import ErrorBox
+from desktop.paths import data_dir
 
 
 class DialogsMixin:
@@ -75,3 +79,9 @@ class DialogsMixin:
     @property
     def about_dialog(self):
         return self.dialogs.get("about")
+
+    def reveal(self, folder: Path) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def reveal_data_folder(self) -> None:
+        self.reveal(data_dir())

@@ -18,6 +18,7 @@ from engine.generators import drain
 from engine.pointcloud import PointCloud
 from engine.requests import GenerationRequest, PipelineStep
 from engine.routes import PRESETS, SAMPLER_LABELS, RouteSpec, route_for
+from engine.stage_clock import StageClock
 from engine.stages import Stage, StageRecord, sample_stages, samples_to_arrays
 
 log = logging.getLogger(__name__)
@@ -196,13 +197,15 @@ class Run:
         )
         first = True
         samples: torch.Tensor
+        clock = StageClock(stages, request)
 
         def consume() -> Generator[StageRecord, None, None]:
             nonlocal samples
             samples = yield from records
 
         for rec in consume():
-            yield self._step(rec, offset, notices if first else ())
+            left = clock.seconds_left(rec)
+            yield self._step(rec, offset, notices if first else (), left)
             first = False
         coords, colors = samples_to_arrays(samples)
         self.result = PointCloud(coords, colors, self._meta(stages))
@@ -232,7 +235,7 @@ class Run:
             prepared=self.prepared,
         )
 
-    def _step(self, rec: StageRecord, offset: int, notices) -> PipelineStep:
+    def _step(self, rec: StageRecord, offset: int, notices, left: float | None) -> PipelineStep:
         coords, colors = samples_to_arrays(rec.samples)
         rows = rec.samples.shape[0]
         variations = (
@@ -251,6 +254,7 @@ class Run:
             final=rec.final,
             notices=tuple(notices),
             variations=variations,
+            seconds_left=left,
         )
 
     def _meta(self, stages: list[Stage]) -> dict:

@@ -57,6 +57,7 @@ class PipelineStep:
     coords: np.ndarray  # (N, 3) float32, data space (low-res points first in the upsample stage)
     colors: np.ndarray  # (N, 3) float32 in [0, 1]
     elapsed: float = 0.0  # seconds since the run started
+    seconds_left: float | None = None  # calibrated estimate (engine.estimate); None = unknown
     final: bool = False  # True for the last record of the stage
     notices: tuple[str, ...] = ()  # things the user should know (ignored words...), first step
     image: object | None = None  # the drawn picture (PIL), on the picture stage's last step

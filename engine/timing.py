@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from engine.diffusion.samplers import model_evaluations
+from engine.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,8 @@ class ForwardTimes:
             raise ValueError(f"seconds must be positive, got {seconds}")
         self._times[key.as_str()] = float(seconds)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
         payload = {"version": CACHE_VERSION, "forward_seconds": self._times}
-        tmp.write_text(json.dumps(payload, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, json.dumps(payload, indent=1, sort_keys=True))
 
     def get_or_measure(self, key: TimingKey, measure: Callable[[], float]) -> float:
         """The cached time for `key`, or measure() once and remember it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ SHARED = Path(os.environ.get("POINTE_SHARED_DIR", ROOT.parent / "shared"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing hub model must fail fast, never retry
+# never the real per-user folder: timings, stores and history of tests stay in a temp folder
+os.environ.setdefault("POINTE_STUDIO_HOME", tempfile.mkdtemp(prefix="pointe-tests-"))
 register_tiny_route()  # model "tiny-random": real sampling through the pipeline, in seconds
 
 

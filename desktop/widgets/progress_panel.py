@@ -95,7 +95,9 @@ class ProgressPanel(QWidget):
         self.bar.setValue(int(frac * PERCENT))
         stage = f"{payload.stage} ({payload.stage_index + 1}/{payload.n_stages})"
         self.bar.setFormat(f"{stage} · step {payload.step}/{payload.total_steps}")
-        left = payload.elapsed * (1 - frac) / frac if frac > 0.02 else None
+        left = getattr(payload, "seconds_left", None)  # calibrated, from the engine
+        if left is None:  # not timed on this computer yet: extrapolate the share done
+            left = payload.elapsed * (1 - frac) / frac if frac > 0.02 else None
         eta = f" · about {format_seconds(left)} left" if left is not None and frac < 1 else ""
         self.detail.setText(f"{format_seconds(payload.elapsed)} elapsed{eta}")
 

@@ -35,6 +35,7 @@ from desktop.state import GenerationSettings, Job
 from desktop.widgets.image_drop import ImageDropZone
 from desktop.widgets.picture_panel import PicturePanel
 from desktop.widgets.picture_settings import PictureSettings
+from desktop.widgets.progress_panel import format_seconds
 from desktop.widgets.prompt_box import PromptBox
 from engine.errors import EMPTY_PROMPT_MESSAGE
 from engine.routes import EMBEDDED_MODEL, PRESETS, SAMPLER_LABELS
@@ -308,6 +309,15 @@ class SidePanel(QWidget):
 
     def roll_seed(self) -> None:
         self.seed.setValue(random.randint(0, MAX_SEED))
+
+    def show_estimates(self, seconds: dict[str, float]) -> None:
+        """Each preset with its estimated time ({} = unknown: plain labels)."""
+        for i in range(self.preset.count()):
+            key = self.preset.itemData(i)
+            label = PRESETS[key].label
+            if key in seconds:
+                label += f" · about {format_seconds(seconds[key])}"
+            self.preset.setItemText(i, label)
 
     def set_running(self, running: bool) -> None:
         self.generate.setEnabled(not running)

@@ -161,3 +161,11 @@ def test_unexpected_failures_are_one_line_too(tmp_path, monkeypatch, capsys):
         "error: unexpected problem: RuntimeError: simulated bug (run again with -v for details)"
     )
     assert "Traceback" not in err and not out.exists()
+
+
+def test_the_second_run_prints_an_estimate(tmp_path):
+    args = ("generate", "--prompt", "a red cube", "--steps", "3", "--out", str(tmp_path / "a.ply"))
+    first = _cli(*args, tmp_path=tmp_path)
+    assert first.returncode == 0 and "estimated time" not in first.stderr
+    second = _cli(*args, tmp_path=tmp_path)  # the same computer and profile: timed now
+    assert second.returncode == 0 and "estimated time: about" in second.stderr

@@ -102,3 +102,24 @@ def test_history_panel_keeps_its_height_through_a_whole_run(make_window, qtbot, 
     assert window.gallery.selected_entry().key == done.args[0].key
     assert dock.height() == before, f"History dock height {before} -> {dock.height()}"
     window.composite_image().save(str(artifacts_dir / "history_first_result_selected.png"))
+
+
+def test_use_these_settings_puts_the_entry_back_in_the_side_panel(make_window, qtbot):
+    from .conftest import scripted_run
+
+    window = make_window(run_fn=scripted_run(steps=2, delay=0.0))
+    side = window.side
+    side.seed.setValue(42)
+    side.preset.setCurrentIndex(side.preset.findData("fast"))
+    side.steps.setValue(7)
+    side.prompt.set_text("a yellow torus")
+    with qtbot.waitSignal(window.generationFinished, timeout=30_000) as blocker:
+        window.generate()
+    entry = blocker.args[0]
+    side.seed.setValue(1)
+    side.preset.setCurrentIndex(side.preset.findData("official"))
+    side.steps.setValue(0)
+    side.prompt.set_text("something else")
+    window.gallery.useSettingsRequested.emit(entry)
+    assert side.prompt.text() == "a yellow torus" and side.seed.value() == 42
+    assert side.preset.currentData() == "fast" and side.steps.value() == 7
