@@ -29,6 +29,13 @@ def builtin_stages(
     if unknown:
         words = list(dict.fromkeys(unknown))  # each ignored word once, in prompt order
         notices.append("Ignored words the built-in model does not know: " + ", ".join(words))
+    limit = emb.encoder.config.max_words
+    if len(known) > limit:
+        used, dropped = known[:limit], list(dict.fromkeys(known[limit:]))
+        notices.append(
+            f"The built-in model reads {limit} words at most. It used: “{' '.join(used)}”; "
+            f"it left out: {', '.join(dropped)}."
+        )
     with torch.no_grad():
         cond = {"embeddings": emb.encoder.encode([request.prompt]).float().cpu()}
     spec = route.stages[0]

@@ -128,6 +128,13 @@ class Run:
     ) -> None:
         self.request = check_request(request)
         self.route = request_route(self.request)
+        typed = len(" ".join((request.prompt or "").split()))
+        self.notices: list[str] = []  # shown with the first step
+        if typed > len(self.request.prompt):
+            self.notices.append(
+                f"Your prompt has {typed:,} characters; only the first {MAX_PROMPT_CHARS:,} were "
+                f"used (it now ends “…{self.request.prompt[-40:]}”)."
+            )
         self.result: PointCloud | None = None
         self.picture = None  # the drawn picture (PIL), text -> picture -> 3D only
         self.prepared = None  # engine.imageprep.PreparedImage the 3D stages used
@@ -175,6 +182,7 @@ class Run:
         stages, notices = build_stages(
             route, build_request, store=self._store, prepared=self.prepared
         )
+        notices = [*self.notices, *notices]
         low_res = None
         if request.base_cloud is not None:  # re-upsample: the base stage is already done
             base = next(s for s in stages if s.name == "base")

@@ -119,3 +119,21 @@ def test_variations_are_consecutive_seeds_in_one_batch():
     # equal to float rounding (a batch of 3 sums its products in another order)
     np.testing.assert_allclose(final[1][0], one.coords, atol=1e-3)
     assert not np.allclose(final[0][0], final[1][0])
+
+
+def test_a_shortened_prompt_is_said_with_the_first_step():
+    r = run(_req(prompt="a red cube " * 200, upsample=False))
+    first = next(iter(r))
+    assert any("2,199 characters" in n and "first 1,000" in n for n in first.notices)
+    r.close()
+
+
+def test_built_in_model_says_which_words_it_left_out_each_once():
+    prompt = "a red cube on top beside it on top beside it and a blue sphere and a green cone " * 3
+    r = run(GenerationRequest(prompt=prompt, steps=2))
+    notices = next(iter(r)).notices
+    r.close()
+    ignored = next(n for n in notices if n.startswith("Ignored words"))
+    assert ignored.endswith(": on, top, beside, it")  # each word once, in prompt order
+    left_out = next(n for n in notices if "left out" in n)
+    assert "reads 16 words at most" in left_out
