@@ -55,3 +55,17 @@ def test_done_is_said_once_and_the_panel_keeps_its_height(make_window, qtbot):
     assert "Saved to History" in window.statusBar().currentMessage()
     qtbot.wait(50)
     assert window.progress.height() == height and window.gallery_dock.height() == dock
+
+
+def test_a_long_prompt_is_shortened_out_loud(make_window, qtbot):
+    window = make_window()  # the real engine route: the built-in model
+    window.side.steps.setValue(2)
+    window.side.prompt.set_text(("a red cube on top of it " * 90).strip())
+    shown = []
+    window.controller.step.connect(lambda _g, _s: shown.append(window.statusBar().currentMessage()))
+    with qtbot.waitSignal(window.generationFinished, timeout=120_000):
+        window.generate()
+    first = shown[0]
+    assert "characters; only the first 1,000 were used" in first
+    assert "Ignored words the built-in model does not know: on, top, it" in first
+    assert "only the first 1,000" in window.log_panel.toPlainText()
