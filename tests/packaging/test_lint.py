@@ -17,7 +17,7 @@ WORKFLOW = ROOT / ".github/workflows/installers.yml"
 def tool(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if found is None:
-        pytest.skip(f"{name} not installed (see packaging/README.md, 'Checks')")
+        pytest.skip(f"{name} not installed (see packaging/README.md, 'Hosted CI')")
     return found
 
 
