@@ -47,6 +47,11 @@ def add_parser(sub) -> None:
     p.add_argument("--precision", default="float32", choices=["float32", "float16"])
     p.add_argument("--no-upsample", action="store_true", help="stop at 1,024 points")
     p.add_argument(
+        "--low-vram",
+        action="store_true",
+        help="GPU with little memory: CLIP and each stage's model leave the GPU when done",
+    )
+    p.add_argument(
         "--variations",
         type=int,
         default=1,
@@ -83,6 +88,7 @@ def build_request(args: argparse.Namespace):
         upsample=not args.no_upsample and args.variations == 1,
         picture=picture,
         variations=args.variations,
+        low_vram=args.low_vram,
     )
 
 

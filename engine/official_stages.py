@@ -33,6 +33,11 @@ def _cached_clip(device: str, root: str):
     return load_clip(store.model_path(CLIP_MODEL), device=device, model_name=model_name)
 
 
+def _empty_gpu_cache() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _condition(route: RouteSpec, request: GenerationRequest, clip, prepared) -> torch.Tensor:
     """The route's CLIP conditioning for the base stage: text vector, picture vector or grid."""
     with torch.no_grad():
@@ -61,7 +66,12 @@ def official_stages(
     base = _cached_model(request.model, device, root)
     cond: dict[str, torch.Tensor] = {}
     if route.conditioning:
-        cond["embeddings"] = _condition(route, request, _cached_clip(device, root), prepared)
+        clip = _cached_clip(device, root)
+        clip.model.to(device)  # back from the CPU if a low-VRAM run parked it there
+        cond["embeddings"] = _condition(route, request, clip, prepared)
+        if request.low_vram and device != "cpu":
+            clip.model.to("cpu")  # its 1.7 GB leave the GPU before the point models run
+            _empty_gpu_cache()
     stages = [
         build_stage(
             route.stage("base"),

@@ -190,8 +190,17 @@ class Run:
             low_res, note = _base_samples(request.base_cloud, base.n_points)
             notices = [*notices, *([note] if note else [])]
         dtype = _dtype(request)
-        for stage in stages:
-            stage.model.to(device=request.device, dtype=dtype)
+        park = request.low_vram and request.device != "cpu"
+
+        def on_stage(stage: Stage, starting: bool) -> None:
+            """Low VRAM: a stage's model is on the GPU only while that stage runs."""
+            stage.model.to(device=request.device if starting else "cpu", dtype=dtype)
+            if not starting and torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+        if not park:
+            for stage in stages:
+                stage.model.to(device=request.device, dtype=dtype)
         generators = [
             torch.Generator().manual_seed((int(request.seed) + i) % (2**63))
             for i in range(request.variations)
@@ -202,6 +211,7 @@ class Run:
             generator=generators,
             should_cancel=self.cancelled,
             low_res=low_res,
+            on_stage=on_stage if park else None,
         )
         first = True
         samples: torch.Tensor

@@ -39,6 +39,7 @@ class GenerationRequest:
     precision: str = "float32"  # "float32" or "float16" (GPU only)
     picture: PictureOptions | None = None  # set: draw a picture from the prompt first
     remove_background: bool = True  # picture routes: replace a plain background by white
+    low_vram: bool = False  # GPU: CLIP and each stage's model sit on the GPU only while used
     variations: int = 1  # base stage at batch N, seeds seed .. seed + N - 1
     #: (N, 6) xyz + rgb 0..1 of a base cloud (e.g. edited): skip the base stage and upsample it
     base_cloud: np.ndarray | None = field(default=None, compare=False)

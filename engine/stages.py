@@ -140,18 +140,22 @@ def sample_stages(
     generator: torch.Generator | list[torch.Generator] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     low_res: torch.Tensor | None = None,
+    on_stage: Callable[[Stage, bool], None] | None = None,
 ) -> Generator[StageRecord, None, torch.Tensor]:
     """Run the stages in order; yields every step of every stage; returns (B, 6, N) data.
 
     Random draws come from `generator` in the reference order (x_T, then one per step), so a
     generator seeded like torch.manual_seed reproduces the official PointCloudSampler. A list
     of generators gives row i its own seed, so variation i equals a single run with that seed.
-    `low_res` (B, 6, N) data starts the run with a base cloud already made (re-upsampling)."""
+    `low_res` (B, 6, N) data starts the run with a base cloud already made (re-upsampling).
+    `on_stage(stage, starting)` runs before each stage and after it (low-VRAM moves models)."""
     generators = generator if isinstance(generator, list) else [generator] * 1
     if isinstance(generator, list) and len(generator) != batch:
         raise ValueError(f"{len(generator)} generators for a batch of {batch}")
     samples: torch.Tensor | None = low_res
     for si, stage in enumerate(stages):
+        if on_stage is not None:
+            on_stage(stage, True)
         p = next(stage.model.parameters())
         cond = {k: _batched(v, batch).to(p.device) for k, v in stage.cond.items()}
         previous = None
@@ -190,6 +194,8 @@ def sample_stages(
             )
             if should_cancel is not None and should_cancel() and not step.final:
                 raise GenerationCancelled()
+        if on_stage is not None:
+            on_stage(stage, False)
     if samples is None:
         raise ValueError("no stages to run")
     return samples

@@ -8,6 +8,7 @@ import pytest
 from engine.errors import GenerationCancelled, ModelNotInstalled, UserInputError
 from engine.pipeline import check_request, generate, run
 from engine.requests import GenerationRequest
+from engine.routes import ROUTES
 from tests.engine.tiny_models import TINY_RANDOM_MODEL
 
 
@@ -137,3 +138,30 @@ def test_built_in_model_says_which_words_it_left_out_each_once():
     assert ignored.endswith(": on, top, beside, it")  # each word once, in prompt order
     left_out = next(n for n in notices if "left out" in n)
     assert "reads 16 words at most" in left_out
+
+
+def test_low_vram_moves_each_model_in_for_its_stage_only():
+    """On a GPU each stage's model goes to the device at its start and back to the CPU after;
+    the hook order is what does it (checked here on the CPU, where the result must not change)."""
+    import torch
+
+    from engine.stages import sample_stages
+    from tests.engine.tiny_models import tiny_random_stages
+
+    request = _req()
+    route = ROUTES[TINY_RANDOM_MODEL]
+    stages, _ = tiny_random_stages(route, request)
+    calls = []
+    gen = sample_stages(
+        stages,
+        generator=torch.Generator().manual_seed(5),
+        on_stage=lambda stage, starting: calls.append((stage.name, starting)),
+    )
+    for rec in gen:
+        if rec.final:
+            calls.append((rec.stage, "step"))
+    assert calls == [
+        ("base", True), ("base", "step"), ("base", False),
+        ("upsample", True), ("upsample", "step"), ("upsample", False),
+    ]  # fmt: skip
+    assert np.array_equal(generate(_req(low_vram=True)).coords, generate(_req()).coords)
