@@ -1,7 +1,7 @@
 """Quality of the embedded model: every primitive x every colour, several seeds, scored.
 
     python bench/quality.py [--seeds 5] [--points 1024] [--steps N] [--dir resources/models]
-                            [--extras]
+                            [--extras] [--preset fast|balanced|official]
 
 Each sample of "a {colour} {primitive}" is compared with the ground-truth object: symmetric
 Chamfer distance after centring and unit-RMS scaling, the nearest of the seven primitive
@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.embedded import RESOURCE_DIR, generate, load_from
+from engine.routes import get_preset
 from engine.train.captions import HELD_OUT
 from engine.train.metrics import score, template
 from engine.train.shapes import COLORS, COMPOSITES, PRIMITIVES, PROPORTIONS
@@ -37,6 +38,9 @@ def main() -> int:
     p.add_argument("--points", type=int, help="points per cloud (default: the model's)")
     p.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
     p.add_argument("--guidance", type=float)
+    p.add_argument(
+        "--preset", default="official", help="speed preset's steps and sampler (engine.routes)"
+    )
     p.add_argument("--sigma-max", type=float)
     p.add_argument("--batch", type=int, default=40, help="prompts sampled together")
     p.add_argument("--dir", type=Path, default=RESOURCE_DIR, help="exported model folder")
@@ -46,6 +50,10 @@ def main() -> int:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     emb = load_from(args.dir)
+    tune = get_preset(args.preset).for_stage("builtin-text", "base")
+    args.steps = args.steps or tune.steps
+    print(f"preset {args.preset}: steps {args.steps or 'model default'}, "
+          f"sampler {tune.sampler or emb.defaults.sampler}", file=sys.stderr)  # fmt: skip
     pairs = [(k, c) for k in PRIMITIVES for c in COLORS]
     rows: list[dict] = []
     start = time.monotonic()
@@ -60,6 +68,7 @@ def main() -> int:
                 guidance=args.guidance,
                 sigma_max=args.sigma_max,
                 n_points=args.points,
+                sampler=tune.sampler,
             )
             for (kind, color), cloud in zip(chunk, x.numpy(), strict=True):
                 s = score(cloud[:3].T, cloud[3:].T / 255.0, kind, color)

@@ -142,6 +142,7 @@ def generate(
     guidance: float | None = None,
     n_points: int | None = None,
     sigma_max: float | None = None,
+    sampler: str | None = None,
 ) -> torch.Tensor:
     """Sample one cloud per prompt at the shipped defaults -> (B, 6, N) in data space
     (xyz about +-0.5, RGB 0..255). For benches and tests; the app goes through engine.pipeline."""
@@ -163,7 +164,7 @@ def generate(
         sigma_min=d.sigma_min,
         sigma_max=sigma_max or d.sigma_max,
         s_churn=d.s_churn,
-        sampler=d.sampler,
+        sampler=sampler or d.sampler,
     )
     config = emb.model.config
     emb.model.config = dataclasses.replace(config, n_ctx=n)  # a set model: any N works
