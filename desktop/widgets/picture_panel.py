@@ -23,7 +23,7 @@ from desktop.widgets.image_drop import IMAGE_FILTER
 
 log = logging.getLogger(__name__)
 
-PREVIEW_SIDE = 150
+PREVIEW_SIDE = 128  # two previews side by side fit the 340 px side panel
 NO_PICTURE = "No picture yet: Generate draws one first, or load your own with Replace…"
 
 
@@ -64,6 +64,10 @@ class PicturePanel(QGroupBox):
         self.prepared_view = self._view("", "Exactly what the 3D model sees (256 × 256)")
         self.picture_caption = QLabel("Picture")
         self.prepared_caption = QLabel("What the 3D model sees")
+        for caption in (self.picture_caption, self.prepared_caption):
+            caption.setWordWrap(True)
+            caption.setMaximumWidth(PREVIEW_SIDE)
+            caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         grid = QGridLayout()
         grid.addWidget(self.picture_caption, 0, 0)
         grid.addWidget(self.prepared_caption, 0, 1)
@@ -72,7 +76,7 @@ class PicturePanel(QGroupBox):
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setObjectName("hint")
-        self.remove_background = QCheckBox("Replace a plain background by white")
+        self.remove_background = QCheckBox("Plain background → white")
         self.remove_background.setChecked(True)
         self.remove_background.setToolTip(
             "Point-E was trained on objects on white: a plain backdrop is found from the "
@@ -89,14 +93,15 @@ class PicturePanel(QGroupBox):
         self.continue_button.setObjectName("continueButton")
         self.continue_button.setToolTip("Lift this picture into 3D (Image → 3D)")
         self.continue_button.clicked.connect(self.continueRequested)
-        buttons = QHBoxLayout()
-        for button in (self.redraw, self.replace, self.continue_button):
-            buttons.addWidget(button)
+        buttons = QHBoxLayout()  # two short buttons, then the next step on its own row
+        buttons.addWidget(self.redraw)
+        buttons.addWidget(self.replace)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.note)
         layout.addWidget(self.remove_background)
         layout.addLayout(buttons)
+        layout.addWidget(self.continue_button)
         self._update_buttons()
 
     def _view(self, text: str, tip: str) -> QLabel:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QWidget,
@@ -34,9 +35,16 @@ class PictureSettings(QGroupBox):
         super().__init__("Picture settings", parent)
         self.setObjectName("pictureSettings")
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         model_row = QHBoxLayout()
         self.model = QComboBox()
         self.model.setEditable(True)
+        # a repo id or folder can be long: the box shrinks with the panel and scrolls its text
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model.setMinimumContentsLength(8)
+        self.model.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.model.addItem(DEFAULT_IMAGE_MODEL)
         self.model.setToolTip(
             f"{DEFAULT_IMAGE_MODEL} (default, 1-4 steps, ≈2.6 GB), a diffusers repo id already "
@@ -62,7 +70,10 @@ class PictureSettings(QGroupBox):
         reset.clicked.connect(lambda: self.template.setPlainText(DEFAULT_PROMPT_TEMPLATE))
         form.addRow("Template", self.template)
         form.addRow("", reset)
+        reset.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.negative = QLineEdit(DEFAULT_NEGATIVE_PROMPT)
+        self.negative.setMinimumWidth(80)
+        self.negative.setCursorPosition(0)  # the start of a long text shows, not its end
         self.negative.setToolTip(
             "What the picture should not show. Used only by models run with guidance above 1 "
             f"({DEFAULT_IMAGE_MODEL} runs without guidance and ignores it)."
@@ -73,11 +84,11 @@ class PictureSettings(QGroupBox):
         self.steps.setSpecialValueText("model default")
         self.steps.setToolTip(f"Picture denoising steps ({DEFAULT_IMAGE_MODEL}: 1-4, default 2)")
         form.addRow("Picture steps", self.steps)
-        self.review_first = QCheckBox("Stop after the picture, so I can check it")
+        self.review_first = QCheckBox("Stop after the picture to check it")
         self.review_first.setToolTip(
             "Generate draws only the picture; “Continue to 3D” lifts it when you are happy"
         )
-        form.addRow("", self.review_first)
+        form.addRow(self.review_first)  # spans both columns
         self._last_model = self.image_model
 
     @property
@@ -116,6 +127,7 @@ class PictureSettings(QGroupBox):
         self.set_image_model(choice.model)
         self.template.setPlainText(choice.template)
         self.negative.setText(choice.negative)
+        self.negative.setCursorPosition(0)
         self.steps.setValue(choice.steps or 0)
         self.review_first.setChecked(choice.review_first)
 

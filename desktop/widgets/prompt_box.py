@@ -39,6 +39,11 @@ class PromptBox(QWidget):
         self.editor.setPlaceholderText(
             'Describe an object, e.g. "a tall green cylinder" or "a yellow torus"'
         )
+        self.editor.setToolTip(
+            "Describe one object in a few plain words: its shape, colour and material. Short "
+            "prompts work best; change the wording (or the seed) when the shape is not right. "
+            "Ctrl+Enter generates."
+        )
         self.editor.setTabChangesFocus(True)
         self.editor.setFixedHeight(72)
         self.editor.textChanged.connect(self.textChanged)

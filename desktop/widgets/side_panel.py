@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -44,6 +45,15 @@ from engine.userdata import resources_dir
 RESOURCES_ICONS = resources_dir() / "icons"
 MAX_SEED = 2**31 - 1
 GUIDANCE_DEFAULT = -0.5  # the spin box's minimum, shown as "model default"
+COMBO_MIN_CHARS = 10  # combo boxes shrink to this many characters (longer items are elided)
+
+
+def shrinkable_combo(combo: QComboBox) -> QComboBox:
+    """A combo box that lets the narrow side panel shrink it; its items are elided to fit."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_MIN_CHARS)
+    combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    return combo
 
 
 class SidePanel(QWidget):
@@ -77,7 +87,7 @@ class SidePanel(QWidget):
             get.setText("Get models…")
             get.setObjectName(f"get_{mode}")
             get.clicked.connect(
-                lambda _=False, m=mode: self.modelsRequested.emit(self.availability.mode_missing(m))
+                lambda _=False, m=mode: self.modelsRequested.emit(self.mode_missing(m))
             )
             get.setVisible(False)
             self.get_buttons[mode] = get
@@ -105,8 +115,14 @@ class SidePanel(QWidget):
         # model and settings
         form_box = QGroupBox("Settings")
         form = QFormLayout(form_box)
-        self.model = QComboBox()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.model = shrinkable_combo(QComboBox())
         self.model.setObjectName("modelCombo")
+        self.model.setToolTip(
+            "The network that turns your prompt or picture into points. The built-in model is "
+            "small and quick but rough; the official Point-E models (a download) give better "
+            "shapes. Bigger bases (300M, 1B) are slower and a little more detailed."
+        )
         form.addRow("Model", self.model)
         self.model.currentIndexChanged.connect(self._model_changed)
         seed_row = QHBoxLayout()
@@ -136,9 +152,10 @@ class SidePanel(QWidget):
         self.guidance.setToolTip("How strongly to follow the prompt (0 or 1 = off)")
         form.addRow("Guidance", self.guidance)
         self.upsample = QCheckBox("Upsample to 4,096 points")
+        self.upsample.toggled.connect(lambda _on: self._refresh_requirements())
         self.upsample.setToolTip("Second stage: 1,024 → 4,096 points (needs the upsampler model)")
         form.addRow("Points", self.upsample)
-        self.preset = QComboBox()
+        self.preset = shrinkable_combo(QComboBox())
         self.preset.setObjectName("presetCombo")
         for key, preset in PRESETS.items():
             self.preset.addItem(preset.label, key)
@@ -147,18 +164,25 @@ class SidePanel(QWidget):
             )
         self.preset.setToolTip("Speed against quality; Official = Point-E's own settings")
         form.addRow("Speed", self.preset)
-        self.sampler = QComboBox()
+        self.sampler = shrinkable_combo(QComboBox())
         self.sampler.addItem("preset's choice", None)
         for key, label in SAMPLER_LABELS.items():
             self.sampler.addItem(label, key)
-        self.sampler.setToolTip("How each denoising step is taken; the preset picks one")
+        self.sampler.setToolTip(
+            "The method that removes the noise step by step. Leave it on the preset's choice; "
+            "change it only to compare results or when a few steps give a noisy cloud."
+        )
         form.addRow("Sampler", self.sampler)
-        self.device = QComboBox()
+        self.device = shrinkable_combo(QComboBox())
         self.device.setToolTip("Where the model runs; CUDA/MPS appear once detected")
         form.addRow("Device", self.device)
-        self.precision = QComboBox()
+        self.precision = shrinkable_combo(QComboBox())
         self.precision.addItem("float32 (exact)", "float32")
         self.precision.addItem("float16 (GPU, faster)", "float16")
+        self.precision.setToolTip(
+            "How exactly the numbers are computed. Keep float32; on a GPU, float16 is faster "
+            "and uses less memory, with results that can differ slightly."
+        )
         form.addRow("Precision", self.precision)
         self.device.currentIndexChanged.connect(self._device_changed)
         layout.addWidget(form_box)
@@ -216,7 +240,6 @@ class SidePanel(QWidget):
 
     def _refresh_mode(self) -> None:
         mode = self.mode
-        self.mode_hint.setText(self.mode_text(mode))
         self.prompt.setVisible(mode in ("text", "text-image"))
         self.image.setVisible(mode == "image")
         self.picture.setVisible(mode in ("text-image", "image"))
@@ -246,7 +269,7 @@ class SidePanel(QWidget):
     def mode_text(self, mode: str) -> str:
         """The mode's hint, honest about what is missing and how much there is to download."""
         _label, hint = MODES[mode]
-        missing = self.availability.mode_missing(mode)
+        missing = self.mode_missing(mode)
         if not missing:
             return hint if mode == "text" else hint + " Its models are installed."
         size = download_bytes(missing)
@@ -260,6 +283,21 @@ class SidePanel(QWidget):
                 "diffusers, or pick a pipeline folder in Picture settings."
             )
         return hint
+
+    def mode_missing(self, mode: str) -> list[str]:
+        """What `mode` still needs with the panel's choices: the list the hint, "Get models…"
+        and Generate's missing-model message all name (the route registry's order)."""
+        if mode == self.mode and self.model.currentData():
+            return self.missing_models()
+        return self.availability.missing(mode, upsample=self.upsample.isChecked())
+
+    def _refresh_requirements(self) -> None:
+        """The mode hint and the "Get models…" buttons after the model or upsample changed."""
+        for mode, get in self.get_buttons.items():
+            missing = self.mode_missing(mode)
+            get.setVisible(bool(missing))
+            get.setToolTip("Download: " + ", ".join(missing) if missing else "")
+        self.mode_hint.setText(self.mode_text(self.mode))
 
     def _image_chosen(self, path) -> None:
         """Image → 3D: show what the 3D model will see of the chosen picture."""
@@ -279,13 +317,10 @@ class SidePanel(QWidget):
             if builtin
             else "Second stage: 1,024 → 4,096 points (needs the upsampler model)"
         )
+        self._refresh_requirements()
 
     def set_availability(self, availability: Availability) -> None:
         self.availability = availability
-        for mode, get in self.get_buttons.items():
-            missing = availability.mode_missing(mode)
-            get.setVisible(bool(missing))
-            get.setToolTip("Download: " + ", ".join(missing) if missing else "")
         self.set_devices(availability.devices)
         self._refresh_mode()
 
