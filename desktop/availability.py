@@ -158,6 +158,8 @@ def probe_installed(image_model: str = DEFAULT_IMAGE_MODEL) -> frozenset[str]:
         log.info("model store not available: %s", exc)
         return frozenset(found)
     for name in sorted(names - found):
+        if not in_catalogue(name):  # e.g. a route registered at run time: not in the store
+            continue
         try:
             if store.is_installed(name):
                 found.add(name)
