@@ -27,6 +27,14 @@ PREVIEW_SIDE = 128  # two previews side by side fit the 340 px side panel
 NO_PICTURE = "No picture yet: Generate draws one first, or load your own with Replace…"
 
 
+def elide_middle(text: str, limit: int = 36) -> str:
+    """A long file name or path shortened in the middle, so a narrow panel can wrap around it."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    return text[: keep - keep // 2] + "…" + text[-(keep // 2) :]
+
+
 def pil_to_qimage(picture) -> QImage:
     """A Qt copy of a PIL picture (RGB; transparency shown on white as Point-E sees it)."""
     from PIL import Image
@@ -196,9 +204,11 @@ class PicturePanel(QGroupBox):
         self._show(self.picture_view, self.picture, NO_PICTURE if self._interactive else "")
         self._show(self.prepared_view, self.prepared.image if self.prepared else None, "")
         note = self.prepared.note if self.prepared else ""
-        if self.picture is not None and self.source not in ("", "drawn"):
-            note = f"From {Path(self.source).name}. {note}"
+        from_file = self.picture is not None and self.source not in ("", "drawn")
+        if from_file:
+            note = f"From {elide_middle(Path(self.source).name)}. {note}"
         self.note.setText(note)
+        self.note.setToolTip(self.source if from_file else "")
         self._update_buttons()
 
     def _show(self, label: QLabel, picture, empty: str) -> None:

@@ -34,7 +34,7 @@ from desktop.availability import (
 )
 from desktop.state import GenerationSettings, Job
 from desktop.widgets.image_drop import ImageDropZone
-from desktop.widgets.picture_panel import PicturePanel
+from desktop.widgets.picture_panel import PicturePanel, elide_middle
 from desktop.widgets.picture_settings import PictureSettings
 from desktop.widgets.progress_panel import format_seconds
 from desktop.widgets.prompt_box import PromptBox
@@ -273,13 +273,14 @@ class SidePanel(QWidget):
         if not missing:
             return hint if mode == "text" else hint + " Its models are installed."
         size = download_bytes(missing)
-        hint += " Needs " + ", ".join(missing)
+        hint += " Needs " + ", ".join(m if in_catalogue(m) else elide_middle(m) for m in missing)
         get = "click “Get models…”"
         hint += f" (about {size / 1e9:.1f} GB to download; {get})." if size else f" ({get})."
         custom = [m for m in missing if not in_catalogue(m)]
         if custom:
             hint += (
-                f" The picture model {custom[0]} is not on this computer: download it with "
+                f" The picture model {elide_middle(custom[0])} is not on this computer: "
+                "download it with "
                 "diffusers, or pick a pipeline folder in Picture settings."
             )
         return hint

@@ -65,3 +65,25 @@ def test_model_sampler_precision_and_prompt_explain_themselves(make_window):
     for widget in (side.model, side.sampler, side.precision, side.prompt.editor):
         tip = widget.toolTip()
         assert len(tip.split()) >= 8, f"{widget.objectName() or type(widget).__name__}: {tip!r}"
+
+
+@pytest.mark.parametrize("mode", ("text-image", "image"))
+def test_long_names_do_not_widen_the_panel(make_window, qtbot, mode, tmp_path, artifacts_dir):
+    from PIL import Image
+
+    window = make_window()
+    side = window.side
+    side.set_mode(mode)
+    _set_side_width(qtbot, window, SIDE_MIN_WIDTH)
+    long_name = "a_picture_with_a_very_long_file_name_that_has_no_spaces_at_all_" * 2 + ".png"
+    path = tmp_path / long_name
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(path)
+    if mode == "image":
+        assert side.image.set_image(path)
+    else:
+        assert side.picture.load_file(path)
+        side.picture_settings.set_image_model(str(tmp_path / ("diffusers-pipeline-" * 6)))
+    side.show_estimates({"official": 3725.0, "fast": 95.0})
+    qtbot.wait(50)
+    window.side.grab().save(str(artifacts_dir / f"side_panel_{mode}_long_names.png"))
+    assert _overflow(window) == []
