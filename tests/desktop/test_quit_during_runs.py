@@ -216,8 +216,20 @@ def test_quit_during_a_model_download(app_window, qtbot, clean_log, tmp_path, mo
         _assert_quit(qtbot, window, clean_log)
 
 
-def test_quit_during_the_background_probe(app_window, qtbot, clean_log):
+def test_quit_during_the_background_probe(app_window, qtbot, clean_log, monkeypatch):
+    import time
+
+    from desktop import availability
+
+    real = availability.probe_installed
+
+    def slow_probe_installed(*args, **kwargs):  # a slow disk: the probe is still running
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(availability, "probe_installed", slow_probe_installed)
     window = app_window(probe=True)
     qtbot.waitUntil(lambda: window._probe is not None, timeout=10_000)
+    assert window._probe.is_running()
     _quit(qtbot, window)
     _assert_quit(qtbot, window, clean_log)
