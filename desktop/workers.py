@@ -37,10 +37,13 @@ class _Runner(QObject):
     aborted = Signal()
     done = Signal()
 
-    def __init__(self, job: Callable[[_Runner], object], abort: threading.Event) -> None:
+    def __init__(
+        self, job: Callable[[_Runner], object], abort: threading.Event, cancellable: bool
+    ) -> None:
         super().__init__()
         self._job = job
         self.abort = abort
+        self.cancellable = cancellable  # False: a finished result counts even after quit()
 
     @Slot()
     def run(self) -> None:
@@ -53,7 +56,7 @@ class _Runner(QObject):
         except Exception as exc:  # shown by the GUI thread's single error handler
             self.errored.emit(exc, traceback.format_exc())
         else:
-            if self.abort.is_set():
+            if self.abort.is_set() and self.cancellable:
                 self.aborted.emit()
             else:
                 self.returned.emit(value)
@@ -74,13 +77,15 @@ class Worker(QObject):
 
     _live: ClassVar[set[Worker]] = set()
 
-    def __init__(self, job: Callable[[_Runner], object], name: str) -> None:
+    def __init__(
+        self, job: Callable[[_Runner], object], name: str, *, cancellable: bool = True
+    ) -> None:
         super().__init__()
         self.name = name
         self._abort = threading.Event()
         self._thread = QThread()
         self._thread.setObjectName(name)
-        self._runner = _Runner(job, self._abort)
+        self._runner = _Runner(job, self._abort, cancellable)
         self._runner.moveToThread(self._thread)
         r = self._runner
         r.yielded.connect(self.yielded)
@@ -143,7 +148,8 @@ class FunctionWorker(Worker):
                 kw["cancelled"] = runner.abort.is_set
             return fn(**kw)
 
-        super().__init__(job, name)
+        # a function that never asks `cancelled()` runs to the end: its result is real
+        super().__init__(job, name, cancellable="cancelled" in params)
 
 
 class GeneratorWorker(Worker):

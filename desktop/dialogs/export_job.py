@@ -49,10 +49,13 @@ class ExportJob(QObject):
 
         if opts.file_type.mesh:
             load_mesh_libraries()
-        self.worker = FunctionWorker(job, "export")
-        self.worker.returned.connect(lambda p: self.done.emit(p, ""))
+        self.worker = FunctionWorker(job, "export")  # not cancellable: no `aborted` path
+        # bound methods, not lambdas: Qt drops them once this job (a window child) is deleted
+        self.worker.returned.connect(self._written)
         self.worker.errored.connect(self._failed)
-        self.worker.aborted.connect(lambda: self.done.emit(None, ""))
+
+    def _written(self, path) -> None:
+        self.done.emit(path, "")
 
     def _failed(self, exc: BaseException, tb: str) -> None:
         log.error("export failed: %s\n%s", exc, tb)

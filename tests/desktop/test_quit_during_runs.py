@@ -153,13 +153,6 @@ def test_quit_while_drawing_a_picture(app_window, qtbot, clean_log):
 
 
 @pytest.mark.qt_no_exception_capture  # a slot's exception goes to stderr, checked below
-@pytest.mark.xfail(
-    strict=True,
-    reason="desktop/dialogs/export_job.py:53-55: the worker's returned/aborted signals are "
-    "connected to lambdas that emit self.done; the ExportJob is a child of the window, so once "
-    "the window is deleted after Ctrl+Q the queued 'aborted' arrives and raises "
-    "'RuntimeError: Signal source has been deleted'",
-)
 def test_quit_during_an_export(app_window, qtbot, clean_log, tmp_path):
     from desktop.dialogs.export_dialog import run_export
 

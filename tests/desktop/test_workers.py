@@ -86,3 +86,16 @@ def test_shutdown_all_stops_and_waits_for_every_worker(qtbot):
     assert len(active_workers()) == 4
     assert shutdown_all(10_000)
     assert not active_workers() and all(not w.is_running() for w in workers)
+
+
+def test_a_function_that_cannot_be_cancelled_still_returns_after_quit(qtbot):
+    """An export asked for by path finishes on quit: its result is real, not 'aborted'."""
+    worker = FunctionWorker(lambda: time.sleep(0.2) or "written", "export")
+    returned, aborted = [], []
+    worker.returned.connect(returned.append)
+    worker.aborted.connect(lambda: aborted.append(True))
+    worker.start()
+    worker.quit()
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=5_000)
+    qtbot.wait(20)
+    assert returned == ["written"] and aborted == []
