@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "generation/sampler": "",  # "" = the preset's sampler
     "generation/device": "cpu",
     "generation/precision": "float32",
+    "generation/low_vram": False,
     "picture/model": DEFAULT_IMAGE_MODEL,  # text-to-image model: name, repo id or folder
     "picture/template": "",  # "" = the engine's default template
     "picture/negative": DEFAULT_NEGATIVE_PROMPT,

@@ -49,6 +49,7 @@ class GenerationSettings:
     device: str = "cpu"
     precision: str = "float32"
     remove_background: bool = True
+    low_vram: bool = False  # GPU: models leave it when done
     picture: PictureChoice = field(default_factory=PictureChoice)
 
     def request(
@@ -71,6 +72,7 @@ class GenerationSettings:
             picture=self.picture.options() if draws else None,
             remove_background=self.remove_background,
             variations=variations,
+            low_vram=self.low_vram,
         )
 
 
@@ -103,6 +105,7 @@ def load_settings(store) -> GenerationSettings:
         device=store.get("generation/device"),
         precision=store.get("generation/precision"),
         remove_background=store.get("picture/remove_background"),
+        low_vram=store.get("generation/low_vram"),
         picture=PictureChoice(
             model=store.get("picture/model"),
             template=store.get("picture/template") or DEFAULT_PROMPT_TEMPLATE,
@@ -126,6 +129,7 @@ def save_settings(store, s: GenerationSettings) -> None:
     store.set("generation/device", s.device)
     store.set("generation/precision", s.precision)
     store.set("picture/remove_background", s.remove_background)
+    store.set("generation/low_vram", s.low_vram)
     p = s.picture
     store.set("picture/model", p.model)
     store.set("picture/template", "" if p.template == DEFAULT_PROMPT_TEMPLATE else p.template)

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QRadioButton,
-    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -36,24 +29,10 @@ from desktop.state import GenerationSettings, Job
 from desktop.widgets.image_drop import ImageDropZone
 from desktop.widgets.picture_panel import PicturePanel, elide_middle
 from desktop.widgets.picture_settings import PictureSettings
-from desktop.widgets.progress_panel import format_seconds
 from desktop.widgets.prompt_box import PromptBox
+from desktop.widgets.settings_form import GUIDANCE_DEFAULT, SettingsForm
 from engine.errors import EMPTY_PROMPT_MESSAGE
-from engine.routes import EMBEDDED_MODEL, PRESETS, SAMPLER_LABELS
-from engine.userdata import resources_dir
-
-RESOURCES_ICONS = resources_dir() / "icons"
-MAX_SEED = 2**31 - 1
-GUIDANCE_DEFAULT = -0.5  # the spin box's minimum, shown as "model default"
-COMBO_MIN_CHARS = 10  # combo boxes shrink to this many characters (longer items are elided)
-
-
-def shrinkable_combo(combo: QComboBox) -> QComboBox:
-    """A combo box that lets the narrow side panel shrink it; its items are elided to fit."""
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(COMBO_MIN_CHARS)
-    combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    return combo
+from engine.routes import EMBEDDED_MODEL
 
 
 class SidePanel(QWidget):
@@ -112,80 +91,11 @@ class SidePanel(QWidget):
         layout.addWidget(self.picture)
         layout.addWidget(self.picture_settings)
 
-        # model and settings
-        form_box = QGroupBox("Settings")
-        form = QFormLayout(form_box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.model = shrinkable_combo(QComboBox())
-        self.model.setObjectName("modelCombo")
-        self.model.setToolTip(
-            "The network that turns your prompt or picture into points. The built-in model is "
-            "small and quick but rough; the official Point-E models (a download) give better "
-            "shapes. Bigger bases (300M, 1B) are slower and a little more detailed."
-        )
-        form.addRow("Model", self.model)
-        self.model.currentIndexChanged.connect(self._model_changed)
-        seed_row = QHBoxLayout()
-        self.seed = QSpinBox()
-        self.seed.setRange(0, MAX_SEED)
-        self.seed.setToolTip("Same seed + same settings = same result")
-        self.dice = QToolButton()
-        self.dice.setText("Roll")
-        dice_icon = RESOURCES_ICONS / "dice.svg"
-        if dice_icon.is_file():
-            self.dice.setIcon(QIcon(str(dice_icon)))
-            self.dice.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        self.dice.setToolTip("New random seed")
-        self.dice.clicked.connect(self.roll_seed)
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(self.dice)
-        form.addRow("Seed", seed_row)
-        self.steps = QSpinBox()
-        self.steps.setRange(0, 1000)
-        self.steps.setSpecialValueText("model default")
-        self.steps.setToolTip("Denoising steps per stage: fewer is faster, more is cleaner")
-        form.addRow("Steps", self.steps)
-        self.guidance = QDoubleSpinBox()
-        self.guidance.setRange(GUIDANCE_DEFAULT, 30.0)
-        self.guidance.setSingleStep(0.5)
-        self.guidance.setSpecialValueText("model default")
-        self.guidance.setToolTip("How strongly to follow the prompt (0 or 1 = off)")
-        form.addRow("Guidance", self.guidance)
-        self.upsample = QCheckBox("Upsample to 4,096 points")
-        self.upsample.toggled.connect(lambda _on: self._refresh_requirements())
-        self.upsample.setToolTip("Second stage: 1,024 → 4,096 points (needs the upsampler model)")
-        form.addRow("Points", self.upsample)
-        self.preset = shrinkable_combo(QComboBox())
-        self.preset.setObjectName("presetCombo")
-        for key, preset in PRESETS.items():
-            self.preset.addItem(preset.label, key)
-            self.preset.setItemData(
-                self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
-            )
-        self.preset.setToolTip("Speed against quality; Official = Point-E's own settings")
-        form.addRow("Speed", self.preset)
-        self.sampler = shrinkable_combo(QComboBox())
-        self.sampler.addItem("preset's choice", None)
-        for key, label in SAMPLER_LABELS.items():
-            self.sampler.addItem(label, key)
-        self.sampler.setToolTip(
-            "The method that removes the noise step by step. Leave it on the preset's choice; "
-            "change it only to compare results or when a few steps give a noisy cloud."
-        )
-        form.addRow("Sampler", self.sampler)
-        self.device = shrinkable_combo(QComboBox())
-        self.device.setToolTip("Where the model runs; CUDA/MPS appear once detected")
-        form.addRow("Device", self.device)
-        self.precision = shrinkable_combo(QComboBox())
-        self.precision.addItem("float32 (exact)", "float32")
-        self.precision.addItem("float16 (GPU, faster)", "float16")
-        self.precision.setToolTip(
-            "How exactly the numbers are computed. Keep float32; on a GPU, float16 is faster "
-            "and uses less memory, with results that can differ slightly."
-        )
-        form.addRow("Precision", self.precision)
-        self.device.currentIndexChanged.connect(self._device_changed)
-        layout.addWidget(form_box)
+        self.form = SettingsForm(self)
+        self.form.requirementsChanged.connect(self._refresh_requirements)
+        for name in SettingsForm.FIELDS:  # the panel's public names, as before the split
+            setattr(self, name, getattr(self.form, name))
+        layout.addWidget(self.form)
 
         buttons = QHBoxLayout()
         self.generate = QPushButton("Generate")
@@ -264,7 +174,7 @@ class SidePanel(QWidget):
             index = installed[0] if installed else 0
         self.model.setCurrentIndex(index)
         self.model.blockSignals(False)
-        self._model_changed()
+        self.form.model_changed()
 
     def mode_text(self, mode: str) -> str:
         """The mode's hint, honest about what is missing and how much there is to download."""
@@ -309,51 +219,19 @@ class SidePanel(QWidget):
         else:
             self.picture.load_file(path)
 
-    def _model_changed(self, *_args) -> None:
-        """The built-in model makes 1,024 points in one stage: upsampling does not apply."""
-        builtin = self.model.currentData() == "embedded"
-        self.upsample.setEnabled(not builtin)
-        self.upsample.setToolTip(
-            "The built-in model makes 1,024 points; upsampling needs an official model"
-            if builtin
-            else "Second stage: 1,024 → 4,096 points (needs the upsampler model)"
-        )
-        self._refresh_requirements()
-
     def set_availability(self, availability: Availability) -> None:
         self.availability = availability
         self.set_devices(availability.devices)
         self._refresh_mode()
 
     def set_devices(self, devices: tuple[str, ...]) -> None:
-        current = self.device.currentData() or "cpu"
-        self.device.blockSignals(True)
-        self.device.clear()
-        labels = {"cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)", "mps": "MPS (Apple GPU)"}
-        for dev in devices:
-            self.device.addItem(labels.get(dev, dev), dev)
-        self.device.setCurrentIndex(max(0, self.device.findData(current)))
-        self.device.blockSignals(False)
-        self._device_changed()
-
-    def _device_changed(self, *_args) -> None:
-        gpu = self.device.currentData() in ("cuda", "mps")
-        item = self.precision.model().item(1)
-        item.setEnabled(gpu)
-        if not gpu:
-            self.precision.setCurrentIndex(0)
+        self.form.set_devices(devices)
 
     def roll_seed(self) -> None:
-        self.seed.setValue(random.randint(0, MAX_SEED))
+        self.form.roll_seed()
 
     def show_estimates(self, seconds: dict[str, float]) -> None:
-        """Each preset with its estimated time ({} = unknown: plain labels)."""
-        for i in range(self.preset.count()):
-            key = self.preset.itemData(i)
-            label = PRESETS[key].label
-            if key in seconds:
-                label += f" · about {format_seconds(seconds[key])}"
-            self.preset.setItemText(i, label)
+        self.form.show_estimates(seconds)
 
     def set_running(self, running: bool) -> None:
         self.generate.setEnabled(not running)
@@ -376,6 +254,7 @@ class SidePanel(QWidget):
             device=self.device.currentData() or "cpu",
             precision=self.precision.currentData(),
             remove_background=self.picture.remove_background.isChecked(),
+            low_vram=self.low_vram.isChecked(),
             picture=self.picture_settings.choice(),
         )
 
@@ -394,6 +273,7 @@ class SidePanel(QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.precision.setCurrentIndex(max(0, self.precision.findData(s.precision)))
         self.picture.remove_background.setChecked(s.remove_background)
+        self.low_vram.setChecked(s.low_vram)
         self.picture_settings.show_choice(s.picture)
 
     def build_job(
