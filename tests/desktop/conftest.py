@@ -8,6 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+# pymeshlab's first import must happen on the main thread (a worker's first import corrupts the
+# heap and the process aborts later); the app does it in desktop.dialogs.export_options.
+import pymeshlab  # noqa: F401
 import pytest
 
 from engine.pointcloud import PointCloud
