@@ -56,25 +56,31 @@ def assert_shut_down(window) -> None:
         assert window.viewer.closed and window.viewer.plotter._closed, "plotter left open"
 
 
-@pytest.fixture
-def make_window(qtbot, studio_home, settings):
-    """make_window(**kwargs) -> a shown MainWindow with its viewer; closed and checked after."""
+def open_window(qtbot, studio_home: Path, settings, **kwargs):
+    """A shown, active MainWindow with its 3D view, on the test's private profile."""
     from desktop.history import HistoryStore
     from desktop.main_window import MainWindow
 
+    kwargs.setdefault("settings", settings)
+    kwargs.setdefault("history", HistoryStore(studio_home / "history"))
+    kwargs.setdefault("probe", False)
+    window = MainWindow(**kwargs)
+    window.show()
+    window.activateWindow()  # window shortcuts (Ctrl+Enter, Esc, F12) need an active window
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.viewer is not None, timeout=60_000)
+    return window
+
+
+@pytest.fixture
+def make_window(qtbot, studio_home, settings):
+    """make_window(**kwargs) -> a shown MainWindow with its viewer; closed and checked after."""
     windows = []
 
     def make(**kwargs):
-        kwargs.setdefault("settings", settings)
-        kwargs.setdefault("history", HistoryStore(studio_home / "history"))
-        kwargs.setdefault("probe", False)
-        window = MainWindow(**kwargs)
+        window = open_window(qtbot, studio_home, settings, **kwargs)
         windows.append(window)
-        window.show()
-        window.activateWindow()  # window shortcuts (Ctrl+Enter, Esc, F12) need an active window
-        qtbot.waitExposed(window)
         qtbot.waitActive(window)
-        qtbot.waitUntil(lambda: window.viewer is not None, timeout=60_000)
         qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
         return window
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from engine.pointcloud import PointCloud
 from engine.requests import PipelineStep
 
-from .conftest import assert_shut_down, scripted_run
+from .conftest import assert_shut_down, open_window, scripted_run
 
 pytestmark = pytest.mark.gui
 
@@ -27,21 +27,11 @@ BAD = ("RuntimeError", "already deleted", "Traceback")
 @pytest.fixture
 def app_window(qtbot, studio_home, settings):
     """app_window(**kwargs) -> a shown MainWindow (as app_window), deleted by the test."""
-    from desktop.history import HistoryStore
-    from desktop.main_window import MainWindow
-
     made = []
 
     def make(**kwargs):
-        kwargs.setdefault("settings", settings)
-        kwargs.setdefault("history", HistoryStore(studio_home / "history"))
-        kwargs.setdefault("probe", False)
-        window = MainWindow(**kwargs)
+        window = open_window(qtbot, studio_home, settings, **kwargs)
         made.append(window)
-        window.show()
-        window.activateWindow()
-        qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.viewer is not None, timeout=60_000)
         return window
 
     yield make
