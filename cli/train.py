@@ -25,6 +25,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "The override flags (--steps, --lr, ...) run a single experiment instead.",
     )
     p.add_argument("--out", type=Path, help="folder for checkpoints and the log")
+    p.add_argument(
+        "--upsampler",
+        action="store_true",
+        help="train the built-in upsampler (1,024 -> 4,096 points) instead of the text model",
+    )
+    p.add_argument(
+        "--from-model",
+        type=Path,
+        metavar="DIR",
+        help="start the text model's recipe from an exported model (e.g. resources/models) at "
+        "the step its JSON records, instead of replaying the earlier phases",
+    )
     p.add_argument("--resume", type=Path, help="checkpoint to continue from (e.g. OUT/last.pt)")
     p.add_argument("--minutes", type=float, help="stop after this much wall time (resume later)")
     p.add_argument("--steps", type=int, help="experiment: stop at this total step count")
@@ -104,8 +116,16 @@ def run(args: argparse.Namespace) -> int:
         if not resume.is_file():
             raise CliError(f"checkpoint not found: {resume}")
         state = trainer.state_from_checkpoint(trainer.load_checkpoint(resume))
+    elif args.from_model is not None and not args.upsampler:
+        try:
+            state = trainer.state_from_export(args.from_model, seed=args.seed)
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            raise CliError(f"cannot start from {args.from_model}: {exc}") from exc
     else:
-        state = trainer.new_state(dataclasses.replace(trainer.PRESETS[args.preset], seed=args.seed))
+        preset = args.preset
+        if args.upsampler:
+            preset = "tiny-upsampler" if preset == "tiny" else "upsampler"
+        state = trainer.new_state(dataclasses.replace(trainer.PRESETS[preset], seed=args.seed))
     if manual:
         _apply_manual_overrides(state, args)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -124,18 +144,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from engine.train import recipe
 
-    def on_phase(index: int, phase: recipe.Phase) -> None:
-        print(f"phase {index + 1}/{len(recipe.SHIPPED)} to step {phase.until}: {phase}")
+    phases = recipe.UPSAMPLER_RECIPE if state.config.kind == "upsampler" else recipe.RECIPE
 
+    def on_phase(index: int, phase: recipe.Phase) -> None:
+        print(f"phase {index + 1}/{len(phases)} to step {phase.until}: {phase}", flush=True)
+
+    started = time.monotonic()
     recipe.run_recipe(
         state,
         args.out,
+        phases,
         minutes=args.minutes,
         checkpoint_minutes=args.checkpoint_minutes,
         on_log=on_log,
         on_phase=on_phase,
     )
-    if recipe.finished(state):
+    print(f"this run: {(time.monotonic() - started) / 60:.1f} min of wall time", flush=True)
+    if recipe.finished(state, phases):
         print(
             f"recipe finished at step {state.step}; export with: "
             f"python main.py train --export {args.out / 'last.pt'}"

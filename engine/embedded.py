@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 RESOURCE_DIR = resources_dir() / "models"
 WEIGHTS_FILE = "embedded.safetensors"
 CONFIG_FILE = "embedded.json"
+UPSAMPLER_WEIGHTS = "upsampler.safetensors"
+UPSAMPLER_CONFIG = "upsampler.json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,8 +50,8 @@ class EmbeddedModel:
     config: dict  # the JSON config as shipped (sizes, vocabulary, training notes)
 
 
-def read_config(folder: Path) -> dict:
-    path = folder / CONFIG_FILE
+def read_config(folder: Path, name: str = CONFIG_FILE) -> dict:
+    path = folder / name
     if not path.is_file():
         raise CheckpointError(f"The built-in model is missing ({path}); reinstall the app.")
     try:
@@ -127,6 +129,55 @@ def load_from(folder: Path, device: str = "cpu") -> EmbeddedModel:
     return EmbeddedModel(model=model, encoder=enc, defaults=defaults, config=config)
 
 
+def load_upsampler_from(folder: Path, device: str = "cpu") -> nn.Module:
+    """The built-in upsampler (Point-E's UpsamplePointDiffusionTransformer, shrunk) in eval
+    mode, from folder/upsampler.safetensors + upsampler.json (safetensors: no pickle)."""
+    from safetensors.torch import load_file
+
+    from engine.models import StateDictMismatch, build_model, load_state_dict_strict
+    from engine.models.config import ModelConfig
+
+    config = read_config(folder, UPSAMPLER_CONFIG)
+    path = folder / UPSAMPLER_WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"The built-in upsampler's weights are missing ({path}).")
+    try:
+        m = config["model"]
+        model = build_model(
+            ModelConfig(
+                arch=m["arch"],
+                width=m["width"],
+                layers=m["layers"],
+                heads=m["heads"],
+                n_ctx=m["n_points"],
+                cond_ctx=m["low_res"],
+            )
+        )
+        if model.__class__.__name__ != "UpsamplePointDiffusionTransformer":
+            raise ValueError(f"{m['arch']} is not an upsampler")
+        try:
+            tensors = load_file(str(path), device="cpu")
+        except Exception as exc:  # safetensors raises its own error type for bad headers
+            raise CheckpointError(
+                f"The built-in upsampler's weights {path} are unreadable: {exc}"
+            ) from exc
+        if any(not k.startswith("model.") for k in tensors):
+            raise ValueError(f"unexpected tensors in {path}")
+        load_state_dict_strict(model, {k[6:]: v for k, v in tensors.items()})
+    except (KeyError, TypeError, ValueError, RuntimeError, StateDictMismatch) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"The built-in upsampler in {folder} is damaged: {exc}") from exc
+    log.info("built-in upsampler loaded from %s", folder)
+    return model.to(device).eval().requires_grad_(False)
+
+
+@functools.lru_cache(maxsize=4)
+def load_upsampler(device: str = "cpu") -> nn.Module:
+    """The shipped upsampler from resources/models, loaded once per device."""
+    return load_upsampler_from(RESOURCE_DIR, str(device))
+
+
 @functools.lru_cache(maxsize=4)
 def load_embedded(device: str = "cpu") -> EmbeddedModel:
     """The shipped model from resources/models, loaded once per device."""
@@ -173,3 +224,36 @@ def generate(
         return sample(sample_stages([stage], batch=len(prompts), generator=gen))
     finally:
         emb.model.config = config
+
+
+def upsample(
+    upsampler: nn.Module,
+    low_res: torch.Tensor,
+    *,
+    seed: int = 0,
+    steps: int | None = None,
+    sampler: str | None = None,
+    folder: Path = RESOURCE_DIR,
+) -> torch.Tensor:
+    """The built-in upsampler on base clouds (B, 6, 1024) -> (B, 6, 4096) in data space, the
+    base points first, at the shipped defaults (folder/upsampler.json). For benches and
+    tests; the app goes through engine.pipeline."""
+    from engine.diffusion import NoiseSchedule, sample
+    from engine.stages import Stage, sample_stages
+
+    d = read_config(folder, UPSAMPLER_CONFIG).get("defaults", {})
+    stage = Stage(
+        name="upsample",
+        model=upsampler,
+        schedule=NoiseSchedule.from_name(d.get("schedule", "cosine")),
+        n_points=upsampler.config.n_ctx,
+        guidance=float(d.get("guidance", 0.0)),
+        steps=steps or int(d.get("steps", 12)),
+        sigma_min=float(d.get("sigma_min", 1e-3)),
+        sigma_max=float(d.get("sigma_max", 20.0)),
+        s_churn=float(d.get("s_churn", 0.0)),
+        sampler=sampler or d.get("sampler", "heun"),
+        uses_low_res=True,
+    )
+    gen = torch.Generator().manual_seed(seed)
+    return sample(sample_stages([stage], batch=low_res.shape[0], generator=gen, low_res=low_res))

@@ -42,7 +42,22 @@ def builtin_stages(
     n_points = emb.defaults.n_points
     if getattr(emb.model, "config", None) is not None and emb.model.config.n_ctx != n_points:
         raise UserInputError("The built-in model's files are inconsistent; reinstall the app.")
-    stage = build_stage(
-        spec, request, route=route.name, model=emb.model, n_points=n_points, cond=cond
-    )
-    return [stage], notices
+    stages = [
+        build_stage(spec, request, route=route.name, model=emb.model, n_points=n_points, cond=cond)
+    ]
+    up_spec = route.stage("upsample")
+    if request.upsample and route.upsampler and up_spec is not None:
+        from engine.embedded import load_upsampler
+
+        up = load_upsampler(device=request.device)
+        stages.append(
+            build_stage(
+                up_spec,
+                request,
+                route=route.name,
+                model=up,
+                n_points=up.config.n_ctx,
+                uses_low_res=True,
+            )
+        )
+    return stages, notices

@@ -16,7 +16,10 @@ PRESETS: dict[str, Preset] = {
             description="Fewest model evaluations (DPM-Solver++ 2M): minutes on a laptop CPU, "
             "slightly rougher clouds.",
             tuning={
-                "builtin-text": {"base": StageTuning(steps=12, sampler="dpmpp_2m")},
+                "builtin-text": {
+                    "base": StageTuning(steps=12, sampler="dpmpp_2m"),
+                    "upsample": StageTuning(steps=6, sampler="dpmpp_2m"),
+                },
                 "*": {
                     "base": StageTuning(steps=16, sampler="dpmpp_2m", s_churn=0.0),
                     "upsample": StageTuning(steps=8, sampler="dpmpp_2m"),
@@ -28,7 +31,10 @@ PRESETS: dict[str, Preset] = {
             label="Balanced",
             description="About a quarter of the official evaluations; close to official quality.",
             tuning={
-                "builtin-text": {"base": StageTuning(steps=16, sampler="dpmpp_2m")},
+                "builtin-text": {
+                    "base": StageTuning(steps=16, sampler="dpmpp_2m"),
+                    "upsample": StageTuning(steps=8, sampler="dpmpp_2m"),
+                },
                 "*": {
                     "base": StageTuning(steps=32, sampler="dpmpp_2m", s_churn=0.0),
                     "upsample": StageTuning(steps=16, sampler="dpmpp_2m"),

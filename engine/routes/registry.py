@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 #: Model name that selects the small text-to-3D model shipped inside the app.
 EMBEDDED_MODEL = "embedded"
+#: Name of the built-in model's own upsampler (shipped beside it; never downloaded).
+EMBEDDED_UPSAMPLER = "embedded-upsampler"
 #: Catalogue name of the CLIP model every conditioned Point-E model needs.
 CLIP_MODEL = "clip-vit-l-14"
 GRID_MODELS = ("base40M", "base300M", "base1B")
@@ -32,32 +34,57 @@ IMAGE_UPSAMPLE = StageSpec(role="upsample", schedule="linear", guidance=3.0, sig
 _BUILTIN_FALLBACK = {"guidance": 1.5, "steps": 24, "sigma_max": 20.0, "s_churn": 0.0}
 
 
+def _shipped_defaults(file: str, fallback: dict | None) -> dict | None:
+    """The "defaults" section of a built-in model's JSON in resources/models (None: absent)."""
+    path = resources_dir() / "models" / file
+    if fallback is None and not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("defaults", {})
+    except (OSError, ValueError) as exc:
+        log.warning("built-in model settings %s unreadable (%s): using fallbacks", path, exc)
+        return fallback
+
+
+def _spec(role: str, defaults: dict, conditioned: bool = True) -> StageSpec:
+    fields = set(StageSpec.__dataclass_fields__) - {"role", "conditioned"}
+    values = {k: v for k, v in defaults.items() if k in fields}
+    return StageSpec(role=role, conditioned=conditioned, **values)
+
+
 @cache
 def builtin_stage() -> StageSpec:
     """The built-in model's tuned stage, read from resources/models/embedded.json."""
-    path = resources_dir() / "models" / "embedded.json"
-    try:
-        defaults = json.loads(path.read_text(encoding="utf-8")).get("defaults", {})
-    except (OSError, ValueError) as exc:
-        log.warning("built-in model settings unreadable (%s): using fallbacks", exc)
-        defaults = _BUILTIN_FALLBACK
-    fields = set(StageSpec.__dataclass_fields__) - {"role", "conditioned"}
-    return StageSpec(role="base", **{k: v for k, v in defaults.items() if k in fields})
+    return _spec("base", _shipped_defaults("embedded.json", _BUILTIN_FALLBACK) or {})
+
+
+@cache
+def builtin_upsample_stage() -> StageSpec | None:
+    """The built-in upsampler's stage (resources/models/upsampler.json), None when the app
+    ships without one: the built-in route then ends at 1,024 points."""
+    defaults = _shipped_defaults("upsampler.json", None)
+    return None if defaults is None else _spec("upsample", defaults, conditioned=False)
+
+
+def _builtin_route() -> RouteSpec:
+    up = builtin_upsample_stage()
+    return RouteSpec(
+        name="builtin-text",
+        label="Built-in model",
+        description="Text → 3D with the small model inside the app: simple shapes, colours "
+        "and a few objects, in seconds on any computer. Nothing to download.",
+        inputs="text",
+        conditioning="builtin-text",
+        base_models=(EMBEDDED_MODEL,),
+        upsampler=EMBEDDED_UPSAMPLER if up is not None else None,
+        stages=(builtin_stage(),) if up is None else (builtin_stage(), up),
+        builder="engine.embedded_stage:builtin_stages",
+    )
 
 
 def _routes() -> dict[str, RouteSpec]:
     routes = (
-        RouteSpec(
-            name="builtin-text",
-            label="Built-in model",
-            description="Text → 3D with the small model inside the app: simple shapes, colours "
-            "and a few objects, in seconds on any computer. Nothing to download.",
-            inputs="text",
-            conditioning="builtin-text",
-            base_models=(EMBEDDED_MODEL,),
-            stages=(builtin_stage(),),
-            builder="engine.embedded_stage:builtin_stages",
-        ),
+        _builtin_route(),
         RouteSpec(
             name="official-text",
             label="Point-E text model",

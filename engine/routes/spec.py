@@ -15,6 +15,10 @@ SAMPLER_LABELS: dict[str, str] = {
 }
 
 
+#: Models inside the app (resources/models): never downloaded, so never "required".
+SHIPPED_MODELS = frozenset({"embedded", "embedded-upsampler"})
+
+
 @dataclass(frozen=True, kw_only=True)
 class StageSpec:
     """One diffusion stage of a route, with the official notebooks' settings as defaults."""
@@ -58,7 +62,7 @@ class RouteSpec:
         names.append(model or self.base_models[0])
         if upsample and self.upsampler:
             names.append(self.upsampler)
-        return [n for n in names if n != "embedded"]
+        return [n for n in names if n not in SHIPPED_MODELS]
 
 
 @dataclass(frozen=True, kw_only=True)

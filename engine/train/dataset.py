@@ -28,6 +28,17 @@ def render(
     """Points of one object: xyz (n, 3) within +-0.5 (z up) and RGB (n, 3) in 0..1.
 
     jitter=False gives the canonical shape and exact colours (the bench's ground truth)."""
+    xyz, rgb, _ = render_parts(spec, n_points, rng, jitter)
+    return xyz, rgb
+
+
+def render_parts(
+    spec: ObjectSpec,
+    n_points: int,
+    rng: np.random.Generator,
+    jitter: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """render() plus each point's part slot (n,): 0 the main part, 1 the named part."""
     if spec.kind in COMPOSITES:
         parts = composite_parts(spec.kind)
     else:
@@ -37,14 +48,14 @@ def render(
         colors.append(colors[0])
     if jitter:
         colors = [np.clip(c + rng.uniform(-0.03, 0.03, 3), 0, 1) for c in colors]
-    xyz, rgb = sample_parts(parts, colors, n_points, rng)
+    xyz, rgb, slots = sample_parts(parts, colors, n_points, rng)
     half = SIZES.get(spec.size or "", DEFAULT_HALF_EXTENT)
     if jitter and spec.size is None:
         half *= rng.uniform(0.94, 1.06)
     xyz = normalise(xyz, half)
     if jitter:
         rgb = np.clip(rgb + rng.normal(0, 0.01, rgb.shape), 0, 1)
-    return xyz.astype(np.float32), rgb.astype(np.float32)
+    return xyz.astype(np.float32), rgb.astype(np.float32), slots
 
 
 def to_data_space(xyz: np.ndarray, rgb: np.ndarray) -> np.ndarray:
@@ -53,11 +64,16 @@ def to_data_space(xyz: np.ndarray, rgb: np.ndarray) -> np.ndarray:
 
 
 def make_batch(
-    seed: int, step: int, batch: int, n_points: int
+    seed: int,
+    step: int,
+    batch: int,
+    n_points: int,
+    composite_prob: float = 0.25,
+    generation: int = 1,
 ) -> tuple[list[str], torch.Tensor, list[ObjectSpec]]:
     """Batch `step` of the stream seeded by `seed`: the same arguments give the same batch,
     so a resumed run sees exactly the data it would have seen. Returns captions, x (B, 6, N)."""
     rng = np.random.default_rng([seed, step])
-    specs = [random_spec(rng) for _ in range(batch)]
+    specs = [random_spec(rng, composite_prob, generation) for _ in range(batch)]
     x = np.stack([to_data_space(*render(s, n_points, rng)) for s in specs])  # (B, 6, N)
     return [s.caption for s in specs], torch.from_numpy(x), specs

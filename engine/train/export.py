@@ -11,10 +11,20 @@ from safetensors.torch import save_file
 
 from engine.fileio import atomic_path, atomic_write_text
 from engine.train.captions import HELD_OUT
-from engine.train.trainer import MODEL_NAME, SCHEDULE, TrainConfig, as_tuples, load_checkpoint
+from engine.train.trainer import (
+    MODEL_NAME,
+    SCHEDULE,
+    UPSAMPLE_FACTOR,
+    UPSAMPLER_ARCH,
+    TrainConfig,
+    as_tuples,
+    load_checkpoint,
+)
 
 WEIGHTS_FILE = "embedded.safetensors"
 CONFIG_FILE = "embedded.json"
+UPSAMPLER_WEIGHTS = "upsampler.safetensors"
+UPSAMPLER_CONFIG = "upsampler.json"
 FORMAT_VERSION = 1
 
 # Sampling defaults of the shipped model (chosen with bench/embedded_speed.py and quality.py)
@@ -28,6 +38,43 @@ DEFAULTS = {
     "s_churn": 0.0,
     "n_points": 1024,
 }
+
+
+# Sampling defaults of the built-in upsampler (unguided: it sees only the low-res cloud)
+UPSAMPLER_DEFAULTS = {
+    "sampler": "heun",
+    "schedule": "cosine",
+    "steps": 12,
+    "guidance": 0.0,
+    "sigma_min": 1e-3,
+    "sigma_max": 20.0,
+    "s_churn": 0.0,
+}
+
+
+def upsampler_json(ckpt: dict, defaults: dict | None = None) -> dict:
+    """What engine.embedded needs to rebuild the upsampler: sizes, point counts, defaults."""
+    cfg = TrainConfig(**{k: as_tuples(v) for k, v in ckpt["config"].items()})
+    return {
+        "format": FORMAT_VERSION,
+        "model": {
+            "arch": UPSAMPLER_ARCH,
+            "width": cfg.width,
+            "layers": cfg.layers,
+            "heads": cfg.heads,
+            "low_res": 1024,
+            "n_points": 1024 * (UPSAMPLE_FACTOR - 1),
+        },
+        "diffusion": {"schedule": SCHEDULE, "timesteps": 1024, "parameterization": "epsilon"},
+        "defaults": dict(defaults or UPSAMPLER_DEFAULTS),
+        "training": {
+            "steps": int(ckpt["step"]),
+            "minutes": round(float(ckpt["seconds"]) / 60, 1),
+            "seed": cfg.seed,
+            "ema": cfg.ema,
+            "variance_channels": "channels 6-11 untrained (exactly zero)",
+        },
+    }
 
 
 def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
@@ -67,13 +114,19 @@ def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
 
 def export_checkpoint(ckpt_path: Path, out_dir: Path, defaults: dict | None = None) -> list[Path]:
     """Write out_dir/embedded.safetensors (EMA weights, keys `model.*`/`encoder.*`) and
-    out_dir/embedded.json, each atomically. Returns the two paths."""
+    out_dir/embedded.json, each atomically; an upsampler checkpoint writes
+    upsampler.safetensors (keys `model.*`) and upsampler.json. Returns the two paths."""
     ckpt = load_checkpoint(ckpt_path)
     tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in ckpt["ema"].items()}
     out_dir.mkdir(parents=True, exist_ok=True)
-    weights, config = out_dir / WEIGHTS_FILE, out_dir / CONFIG_FILE
+    if ckpt["config"].get("kind") == "upsampler":
+        weights, config = out_dir / UPSAMPLER_WEIGHTS, out_dir / UPSAMPLER_CONFIG
+        meta = upsampler_json(ckpt, defaults)
+    else:
+        weights, config = out_dir / WEIGHTS_FILE, out_dir / CONFIG_FILE
+        meta = config_json(ckpt, defaults)
     with atomic_path(weights) as tmp:
         save_file(tensors, str(tmp), metadata={"format": str(FORMAT_VERSION)})
         os.chmod(tmp, 0o644)
-    atomic_write_text(config, json.dumps(config_json(ckpt, defaults), indent=1) + "\n")
+    atomic_write_text(config, json.dumps(meta, indent=1) + "\n")
     return [weights, config]

@@ -7,8 +7,8 @@ import functools
 import numpy as np
 from scipy.spatial import cKDTree
 
-from engine.train.captions import spec_for
-from engine.train.dataset import render
+from engine.train.captions import ObjectSpec, spec_for
+from engine.train.dataset import render, render_parts
 from engine.train.shapes import COMPOSITES, PRIMITIVES
 
 TEMPLATE_POINTS = 2048
@@ -86,3 +86,33 @@ def score(
         "correct": label == (expect or kind),
         "colour_error": colour_error(xyz, rgb, gt_xyz, gt_rgb),
     }
+
+
+def object_truth(
+    kind: str, main: str, second: str, n: int = TEMPLATE_POINTS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The canonical object in two colours: xyz (n, 3), RGB (n, 3) and each point's part slot."""
+    spec = ObjectSpec(kind=kind, colors=(main, second))
+    return render_parts(spec, n, np.random.default_rng(12345), jitter=False)
+
+
+def part_colour_errors(
+    xyz: np.ndarray, rgb: np.ndarray, gt_xyz: np.ndarray, gt_rgb: np.ndarray, gt_slot: np.ndarray
+) -> dict[int, float]:
+    """Per part (slot): the mean RGB error (0..1) of the sample's points that lie on that part
+    (nearest ground-truth point, both clouds normalised) against the part's own colour. A part
+    none of whose points were drawn counts as the worst error, 1."""
+    _, idx = cKDTree(normalise_cloud(gt_xyz)).query(normalise_cloud(xyz))
+    errors: dict[int, float] = {}
+    for slot in np.unique(gt_slot):
+        colour = gt_rgb[gt_slot == slot][0]
+        mine = gt_slot[idx] == slot
+        errors[int(slot)] = (
+            float(np.abs(np.clip(rgb[mine], 0, 1) - colour).mean()) if mine.any() else 1.0
+        )
+    return errors
+
+
+def object_templates() -> dict[str, np.ndarray]:
+    """Normalised canonical clouds of every object (for nearest-object labels)."""
+    return {k: template(k) for k in COMPOSITES}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.train import trainer
+from engine.train.captions import vocabulary
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +29,12 @@ class Overrides:
     lr: float | None = None
     anneal_steps: int | None = None  # linear decay to 5% over this many steps from the start
     ema: float | None = None
+    # second generation: the data stream, its share of objects, the vocabulary that goes with
+    # it, and whether the trained weights restart from the EMA weights with a fresh optimizer
+    generation: int | None = None
+    composite_prob: float | None = None
+    point_cycle: tuple[tuple[int, int], ...] | None = None
+    restart_from_ema: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +56,30 @@ SHIPPED: tuple[Phase, ...] = (
 )
 
 
+# The second generation continues from the first's shipped (EMA) weights: the objects'
+# share rises from a quarter to 60% and their part words get captions of their own.
+SECOND: tuple[Phase, ...] = (
+    Phase(
+        until=9387 + 3000,
+        generation=2,
+        composite_prob=0.6,
+        point_cycle=((256, 32), (512, 16), (256, 32), (1024, 8)),
+        restart_from_ema=True,
+        max_loss_weight=30.0,
+        lr=3e-4,
+        anneal_steps=3000,
+        ema=0.995,
+    ),
+)
+
+#: The built-in upsampler's run (`python main.py train --upsampler`): one phase, the
+#: learning rate decaying over it (TrainConfig UPSAMPLER).
+UPSAMPLER_RECIPE: tuple[Phase, ...] = (Phase(until=4000),)
+
+#: Everything `python main.py train` replays: the first generation, then the second.
+RECIPE: tuple[Phase, ...] = SHIPPED + SECOND
+
+
 def phase_start(phases: Sequence[Phase], index: int) -> int:
     return phases[index - 1].until if index > 0 else 0
 
@@ -67,9 +98,20 @@ def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> 
         trainer.use_bag_encoder(state, phase.bag_encoder_lr)
     if phase.lr is not None:
         changes["lr"] = phase.lr
+    if phase.composite_prob is not None:
+        changes["composite_prob"] = phase.composite_prob
+    if phase.point_cycle is not None:
+        changes["point_cycle"] = phase.point_cycle
+    grows = phase.generation is not None and phase.generation != state.config.generation
+    if grows:
+        changes["generation"] = phase.generation
     state.config = dataclasses.replace(state.config, **changes)
     if phase.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)
+    if grows:  # the new stream's words, then (once) back to the EMA weights
+        if phase.restart_from_ema and state.step == start:
+            trainer.restart_optimizer(state, from_ema=True)
+        trainer.use_vocabulary(state, vocabulary(state.config.generation))
 
 
 def run_recipe(
@@ -82,9 +124,9 @@ def run_recipe(
     on_log: Callable[[dict], None] | None = None,
     on_phase: Callable[[int, Phase], None] | None = None,
 ) -> trainer.TrainState:
-    """Train `state` through every phase (default: SHIPPED) it has not finished, or until
+    """Train `state` through every phase (default: RECIPE) it has not finished, or until
     `minutes` pass."""
-    phases = SHIPPED if phases is None else phases
+    phases = RECIPE if phases is None else phases
     deadline = None if minutes is None else time.monotonic() + minutes * 60
     for index, phase in enumerate(phases):
         if state.step >= phase.until:
@@ -109,4 +151,4 @@ def run_recipe(
 
 
 def finished(state: trainer.TrainState, phases: Sequence[Phase] | None = None) -> bool:
-    return state.step >= (SHIPPED if phases is None else phases)[-1].until
+    return state.step >= (RECIPE if phases is None else phases)[-1].until

@@ -87,7 +87,45 @@ def unit_mesh(kind: str) -> Mesh:
         return lathe(prof, 32)
     if kind == "hemisphere":  # dome: a mushroom cap or a lamp shade top
         return lathe([*_arc(0, 0, 0.5, h, 0, 9), (0.5, 0.0), (0, 0.0)][::-1], 32)
+    if kind in PROFILES:
+        return lathe(PROFILES[kind], 32)
     raise ValueError(f"unknown primitive {kind!r}")
+
+
+# Turned parts of the second-generation objects, as (radius, z) outlines from bottom to top:
+# each is about 1 unit tall and placed by Part like any primitive.
+PROFILES: dict[str, list[tuple[float, float]]] = {
+    # vase: a round belly (the body) under a narrow neck that flares into a lip
+    "vase_body": [(0, 0), (0.22, 0), (0.34, 0.12), (0.40, 0.28), (0.36, 0.44), (0.22, 0.58)],
+    "vase_neck": [(0.22, 0.58), (0.14, 0.70), (0.13, 0.86), (0.20, 1.0), (0, 1.0)],
+    # bowl: an open shell, outside and inside, on a low foot ring (the base)
+    "bowl_shell": [
+        (0.22, 0.08),
+        (0.36, 0.14),
+        (0.46, 0.28),
+        (0.50, 0.46),
+        (0.47, 0.46),
+        (0.43, 0.30),
+        (0.34, 0.18),
+        (0.20, 0.13),
+        (0, 0.13),
+    ],
+    "bowl_foot": [(0, 0), (0.24, 0), (0.24, 0.08), (0.22, 0.08)],
+    # chess pawn: a wide base, a tapering stem and a collar (the body) under a ball (the head)
+    "pawn_body": [
+        (0, 0),
+        (0.40, 0),
+        (0.40, 0.08),
+        (0.30, 0.14),
+        (0.18, 0.30),
+        (0.13, 0.55),
+        (0.24, 0.60),
+        (0.24, 0.64),
+        (0.10, 0.66),
+        (0, 0.66),
+    ],
+    "pawn_head": [(0, 0.62), *_arc(0, 0.78, 0.19, -math.pi / 2 + 0.6, math.pi / 2, 9)],
+}
 
 
 @dataclass(frozen=True)
@@ -98,12 +136,18 @@ class Part:
     scale: tuple[float, float, float]
     offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
     slot: int = 0  # which colour of the object paints it (0 = main, 1 = second)
-    axis: str = "z"  # "x" or "y": rotate so the primitive's z axis points along that axis
+    # "x" or "y": rotate so the primitive's z axis points along that axis; "z<radians>": turn
+    # about z by that angle
+    axis: str = "z"
 
 
 def place(part: Part) -> Mesh:
     tris = unit_mesh(part.kind).tris * np.asarray(part.scale)
-    if part.axis == "x":
+    if part.axis.startswith("z") and len(part.axis) > 1:  # "z<angle>": turned about z
+        a = float(part.axis[1:])
+        rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
+        tris = tris @ rot.T
+    elif part.axis == "x":
         tris = tris[..., [2, 1, 0]]
     elif part.axis == "y":
         tris = tris[..., [0, 2, 1]]
@@ -112,8 +156,9 @@ def place(part: Part) -> Mesh:
 
 def sample_parts(
     parts: list[Part], colors: list[np.ndarray], n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """n points uniform by area over all parts -> (xyz (n, 3), rgb (n, 3) in 0..1)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n points uniform by area over all parts -> (xyz (n, 3), rgb (n, 3) in 0..1, slot (n,)):
+    the slot says which part's colour each point has (0 main, 1 the named part)."""
     meshes = [place(p) for p in parts]
     tris = np.concatenate([m.tris for m in meshes])  # (F, 3, 3)
     slots = np.concatenate(
@@ -128,7 +173,7 @@ def sample_parts(
     xyz = t[:, 0] + u[:, None] * (t[:, 1] - t[:, 0]) + v[:, None] * (t[:, 2] - t[:, 0])
     palette = np.stack(colors)  # (slots, 3)
     rgb = palette[slots[idx]]
-    return xyz, rgb
+    return xyz, rgb, slots[idx]
 
 
 def normalise(xyz: np.ndarray, half_extent: float = 0.5) -> np.ndarray:
@@ -200,6 +245,29 @@ def composite_parts(name: str) -> list[Part]:
             Part("cube", (1.0, 0.8, 0.6), (0, 0, 0.3)),
             Part("pyramid", (1.2, 1.0, 0.55), (0, 0, 0.85), 1),
         ]
+    if name == "vase":
+        return [Part("vase_body", (1, 1, 1)), Part("vase_neck", (1, 1, 1), slot=1)]
+    if name == "bowl":
+        return [Part("bowl_shell", (1, 1, 1)), Part("bowl_foot", (1, 1, 1), slot=1)]
+    if name == "pawn":
+        return [Part("pawn_body", (1, 1, 1)), Part("pawn_head", (1, 1, 1), slot=1)]
+    if name == "rocket":  # a tall body, a nose cone and three fins at the bottom (nose colour)
+        fins = [
+            Part("cube", (0.22, 0.04, 0.28), (0.25 * math.cos(a), 0.25 * math.sin(a), 0.14), 1,
+                 axis=f"z{a:.6f}")
+            for a in (0.0, 2 * math.pi / 3, 4 * math.pi / 3)
+        ]  # fmt: skip
+        return [
+            Part("cylinder", (0.6, 0.6, 0.75), (0, 0, 0.375)),
+            Part("cone", (0.47, 0.47, 0.35), (0, 0, 0.925), 1),
+            *fins,
+        ]
+    if name == "duck":  # a body, a head up front and a flat beak pointing forward (x)
+        return [
+            Part("sphere", (1.0, 0.7, 0.6), (0, 0, 0.3)),
+            Part("sphere", (0.45, 0.45, 0.45), (0.32, 0, 0.72)),
+            Part("cone", (0.12, 0.3, 0.2), (0.6, 0, 0.68), 1, axis="x"),
+        ]
     raise ValueError(f"unknown composite {name!r}")
 
 
@@ -214,7 +282,16 @@ COMPOSITES: dict[str, tuple[str, str, str]] = {
     "lamp": ("grey", "shade", "yellow"),
     "dumbbell": ("black", "bar", "grey"),
     "house": ("white", "roof", "red"),
+    # second generation: things makers print
+    "vase": ("blue", "neck", "blue"),
+    "bowl": ("white", "base", "white"),
+    "pawn": ("black", "head", "black"),
+    "rocket": ("white", "nose", "red"),
+    "duck": ("yellow", "beak", "orange"),
 }
+
+#: Other nouns for an object ("a chess pawn" is a pawn).
+OBJECT_SYNONYMS: dict[str, str] = {"chess": "pawn"}
 
 SIZES = {"small": 0.25, "large": 0.5}  # half-extent of the largest side; default about 0.42
 PROPORTIONS = ("tall", "flat", "wide")

@@ -23,6 +23,7 @@ from engine.train.dataset import make_batch
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "base40M-textvec"  # the official vector-conditioned class, shrunk
+UPSAMPLER_ARCH = "UpsamplePointDiffusionTransformer"  # Point-E's upsampler class, no CLIP
 SCHEDULE = "cosine"  # same schedule and channel scaling as the official base models
 
 
@@ -53,6 +54,14 @@ class TrainConfig:
     # This is v-prediction's weighting, capped; it leaves the optimum unchanged.
     max_loss_weight: float = 20.0
     seed: int = 0
+    # "base": text -> 1,024 points (model + text encoder); "upsampler": 1,024 -> 4,096 points,
+    # conditioned on the low-res cloud only. The upsampler's point_cycle entries are
+    # (all points, batch): a quarter of them are the low-res cloud, the rest are denoised.
+    kind: str = "base"
+    # data stream: 1 = the first model's (primitives, nine objects, a quarter objects);
+    # 2 = fourteen objects with part captions, `composite_prob` of each batch objects
+    generation: int = 1
+    composite_prob: float = 0.25
     anneal_from: int = 0  # step where the linear learning-rate decay starts
     anneal_steps: int = 0  # length of that decay down to 5% of lr (0 = constant lr)
 
@@ -70,13 +79,62 @@ TINY = TrainConfig(
     ema=0.9,
 )
 
-PRESETS = {"embedded": TrainConfig(), "tiny": TINY}
+# The built-in upsampler: small enough that 4,096 points cost a few seconds on two CPU cores
+# (attention over 4,097 tokens dominates). It trains mostly on 256 + 768 points (a set model,
+# like the base) and every fourth step at the full 1,024 + 3,072.
+UPSAMPLER = TrainConfig(
+    kind="upsampler",
+    width=64,
+    layers=3,
+    heads=2,
+    point_cycle=((1024, 16), (1024, 16), (1024, 16), (4096, 2)),
+    lr=1e-3,
+    ema=0.995,
+    cond_drop_prob=0.0,
+    max_loss_weight=30.0,
+    generation=2,
+    composite_prob=0.6,
+    anneal_steps=4000,
+)
+
+TINY_UPSAMPLER = dataclasses.replace(
+    UPSAMPLER, width=16, layers=1, point_cycle=((64, 4),), warmup=2, anneal_steps=0
+)
+
+PRESETS = {
+    "embedded": TrainConfig(),
+    "tiny": TINY,
+    "upsampler": UPSAMPLER,
+    "tiny-upsampler": TINY_UPSAMPLER,
+}
+
+UPSAMPLE_FACTOR = 4  # 1,024 -> 4,096 points: a quarter of every training cloud is the low-res
+
+
+def build_upsampler(config: TrainConfig, low_res: int = 1024) -> nn.Module:
+    """Point-E's UpsamplePointDiffusionTransformer at `config`'s size (official channel
+    scaling, time token first, then the low-res points, then the points it denoises)."""
+    from engine.models.config import ModelConfig
+
+    return build_model(
+        ModelConfig(
+            arch=UPSAMPLER_ARCH,
+            width=config.width,
+            layers=config.layers,
+            heads=config.heads,
+            n_ctx=low_res * (UPSAMPLE_FACTOR - 1),
+            cond_ctx=low_res,
+        )
+    )
 
 
 def build_net(
     config: TrainConfig, vocab: list[str] | tuple[str, ...] | None = None
 ) -> nn.ModuleDict:
-    """{"model": transformer, "encoder": text encoder}; state keys carry those prefixes."""
+    """{"model": transformer, "encoder": text encoder}; state keys carry those prefixes.
+    An upsampler run has no encoder: {"model": upsampler}."""
+    if config.kind == "upsampler":
+        return nn.ModuleDict({"model": build_upsampler(config)})
     model = build_model(
         MODEL_NAME,
         width=config.width,
@@ -88,7 +146,7 @@ def build_net(
         token_cond=config.token_cond,
     )
     enc_cfg = TextEncoderConfig(
-        vocab=tuple(vocab or vocabulary()),
+        vocab=tuple(vocab or vocabulary(config.generation)),
         width=config.enc_width,
         layers=config.enc_layers,
         heads=max(1, config.enc_width // 16),
@@ -98,10 +156,16 @@ def build_net(
     return nn.ModuleDict({"model": model, "encoder": TextEncoder(enc_cfg)})
 
 
-def set_points(model: nn.Module, n: int) -> None:
-    """Let the set model accept n points (n_ctx is only an input check in the transformer)."""
+def set_points(model: nn.Module, n: int, low_res: int | None = None) -> None:
+    """Let the set model accept n points (n_ctx is only an input check in the transformer),
+    and an upsampler `low_res` conditioning points."""
+    changes: dict[str, int] = {}
     if model.config.n_ctx != n:
-        model.config = dataclasses.replace(model.config, n_ctx=n)
+        changes["n_ctx"] = n
+    if low_res is not None and model.config.cond_ctx != low_res:
+        changes["cond_ctx"] = low_res
+    if changes:
+        model.config = dataclasses.replace(model.config, **changes)
 
 
 def loss_on_batch(
@@ -118,14 +182,44 @@ def loss_on_batch(
     Channels 6-11 (learned variance) are left out of the loss: their output weights start at
     zero and get no gradient, so they stay zero (the Karras samplers never read them)."""
     model = net["model"]
+    cond = net["encoder"].encode(captions)  # (B, D)
+    set_points(model, x_data.shape[2])
+    return diffusion_loss(lambda xt, t: model(xt, t, cond), schedule, x_data, gen, max_loss_weight)
+
+
+def upsampler_loss_on_batch(
+    net: nn.ModuleDict,
+    schedule: NoiseSchedule,
+    x_data: torch.Tensor,
+    gen: torch.Generator,
+    max_loss_weight: float = 1.0,
+) -> torch.Tensor:
+    """The upsampler's loss: the first quarter of each (uniformly drawn, unordered) cloud is
+    the clean low-res condition in data units, the rest is what it learns to denoise."""
+    model = net["model"]
+    n = x_data.shape[2]
+    low = n // UPSAMPLE_FACTOR
+    low_res, x_new = x_data[:, :, :low], x_data[:, :, low:]
+    set_points(model, n - low, low)
+    return diffusion_loss(
+        lambda xt, t: model(xt, t, low_res), schedule, x_new, gen, max_loss_weight
+    )
+
+
+def diffusion_loss(
+    predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    schedule: NoiseSchedule,
+    x_data: torch.Tensor,
+    gen: torch.Generator,
+    max_loss_weight: float = 1.0,
+) -> torch.Tensor:
+    """Weighted epsilon MSE of `predict(x_t, t)` (see loss_on_batch) on data-space clouds."""
     x0 = ChannelScaling().scale(x_data)  # (B, 6, N) model space
-    b, _, n = x0.shape
+    b = x0.shape[0]
     t = torch.randint(0, schedule.timesteps, (b,), generator=gen)
     noise = torch.randn(x0.shape, generator=gen)
     xt = schedule.q_sample(x0, t, noise)
-    cond = net["encoder"].encode(captions)  # (B, D)
-    set_points(model, n)
-    eps = model(xt, t, cond)[:, :6]
+    eps = predict(xt, t)[:, :6]
     per_sample = ((eps - noise) ** 2).mean(dim=(1, 2))  # (B,)
     if max_loss_weight <= 1.0:
         return per_sample.mean()
@@ -187,7 +281,7 @@ def checkpoint_dict(state: TrainState) -> dict:
         "opt": state.opt.state_dict(),
         "step": state.step,
         "seconds": state.seconds,
-        "vocab": list(state.net["encoder"].config.vocab),
+        "vocab": list(state.net["encoder"].config.vocab) if "encoder" in state.net else [],
     }
 
 
@@ -217,6 +311,81 @@ def use_bag_encoder(state: TrainState, lr: float) -> None:
     state.opt = torch.optim.AdamW(
         state.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99)
     )
+
+
+def use_vocabulary(state: TrainState, vocab: list[str] | tuple[str, ...]) -> None:
+    """Give the bag text encoder a larger vocabulary: every known word keeps its learned rows
+    (the tables are indexed by sorted word, so they are copied by word), each new word starts
+    from a small seeded random vector. The optimizer restarts (its parameters changed)."""
+    old = state.net["encoder"]
+    if tuple(vocab) == tuple(old.config.vocab):
+        return
+    if old.config.mode != "bag":
+        raise ValueError("only the bag-of-words encoder can grow its vocabulary")
+    for net in (state.net, state.ema):
+        enc = net["encoder"]
+        torch.manual_seed(state.config.seed + 2)  # the same new rows in both
+        fresh = build_net(state.config, vocab)["encoder"]
+        with torch.no_grad():
+            for table in ("token_embed", "part_embed"):
+                new_w, old_w = getattr(fresh, table).weight, getattr(enc, table).weight
+                new_w.mul_(0.1)  # new words start small beside the trained ones
+                for i, word in enumerate(enc.config.vocab):
+                    new_w[vocab.index(word) + 1] = old_w[i + 1]
+        net["encoder"] = fresh.train(net is state.net)
+        if net is state.ema:
+            fresh.requires_grad_(False)
+    restart_optimizer(state)
+
+
+def restart_optimizer(state: TrainState, from_ema: bool = False) -> None:
+    """A fresh AdamW at the current settings; from_ema: the trained weights restart from the
+    EMA weights (what was shipped), so a new data stream starts from the best model."""
+    if from_ema:
+        state.net.load_state_dict(state.ema.state_dict())
+    cfg = state.config
+    state.opt = torch.optim.AdamW(
+        state.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99)
+    )
+
+
+def state_from_export(folder: Path, **changes: object) -> TrainState:
+    """A training state whose weights (trained and EMA) are an exported model's, at the step
+    its JSON records: how a new phase continues from the shipped model without its optimizer.
+    The sizes come from the JSON; `changes` set the other TrainConfig fields."""
+    import json
+
+    from safetensors.torch import load_file
+
+    meta = json.loads((folder / "embedded.json").read_text(encoding="utf-8"))
+    vocab = meta["encoder"]["vocab"]
+    m, e = meta["model"], meta["encoder"]
+    config = TrainConfig(
+        width=m["width"],
+        layers=m["layers"],
+        heads=m["heads"],
+        cond_dim=m["clip_dim"],
+        token_cond=bool(m["token_cond"]),
+        enc_mode=e["mode"],
+        enc_width=e["width"],
+        enc_layers=e["layers"],
+        **{"seed": int(meta["training"]["seed"]), **changes},
+    )
+    net = build_net(config, vocab)
+    net["model"].load_state_dict(
+        {k[6:]: v for k, v in load_file(str(folder / "embedded.safetensors")).items()
+         if k.startswith("model.")}
+    )  # fmt: skip
+    net["encoder"].load_state_dict(
+        {k[8:]: v for k, v in load_file(str(folder / "embedded.safetensors")).items()
+         if k.startswith("encoder.")}
+    )  # fmt: skip
+    state = new_state(config)
+    state.net, state.ema = net.train(), copy.deepcopy(net).eval().requires_grad_(False)
+    restart_optimizer(state)
+    state.step = int(meta["training"]["steps"])
+    state.seconds = float(meta["training"]["minutes"]) * 60
+    return state
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -252,12 +421,17 @@ def train(
             break
         t0 = time.monotonic()
         n_points, batch = cfg.point_cycle[state.step % len(cfg.point_cycle)]
-        captions, x, _ = make_batch(cfg.seed, state.step, batch, n_points)
+        captions, x, _ = make_batch(
+            cfg.seed, state.step, batch, n_points, cfg.composite_prob, cfg.generation
+        )
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + state.step)
         torch.manual_seed(cfg.seed * 1_000_003 + state.step)  # the model's cond dropout draw
         for group in state.opt.param_groups:
             group["lr"] = lr_at(cfg, state.step)
-        loss = loss_on_batch(state.net, schedule, captions, x, gen, cfg.max_loss_weight)
+        if cfg.kind == "upsampler":
+            loss = upsampler_loss_on_batch(state.net, schedule, x, gen, cfg.max_loss_weight)
+        else:
+            loss = loss_on_batch(state.net, schedule, captions, x, gen, cfg.max_loss_weight)
         state.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net_params, cfg.grad_clip)
@@ -291,5 +465,7 @@ def train(
 
 def describe(state: TrainState) -> str:
     n = sum(p.numel() for p in state.net["model"].parameters())
+    if "encoder" not in state.net:
+        return f"upsampler {n / 1e6:.3f} M params, step {state.step}"
     e = sum(p.numel() for p in state.net["encoder"].parameters())
     return f"model {n / 1e6:.2f} M params, encoder {e / 1e6:.3f} M, step {state.step}"

@@ -69,7 +69,7 @@ def test_cli_replays_the_recipe_and_continues_its_folder(
 ) -> None:
     from cli import run_cli
 
-    monkeypatch.setattr(recipe, "SHIPPED", PHASES)
+    monkeypatch.setattr(recipe, "RECIPE", PHASES)
     out = tmp_path / "run"
     assert run_cli(["train", "--out", str(out), "--preset", "tiny", "--seed", "5"]) == 0
     text = capsys.readouterr().out

@@ -1,0 +1,172 @@
+"""The second generation of the built-in model: new objects and part captions, a vocabulary
+that grows without forgetting, the phase that continues from the shipped weights, and the
+built-in upsampler (training, export, loading, sampling)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.diffusion import NoiseSchedule
+from engine.embedded import load_from, load_upsampler_from, upsample
+from engine.errors import CheckpointError
+from engine.train import recipe, trainer
+from engine.train.captions import (
+    FIRST_OBJECTS,
+    HELD_OUT_OBJECTS,
+    object_caption,
+    random_spec,
+    vocabulary,
+)
+from engine.train.dataset import make_batch, render_parts
+from engine.train.export import export_checkpoint
+from engine.train.metrics import nearest, object_templates, object_truth, part_colour_errors
+from engine.train.shapes import COMPOSITES
+
+NEW_OBJECTS = ("vase", "bowl", "pawn", "rocket", "duck")
+
+
+def test_first_generation_stream_is_unchanged() -> None:
+    """Generation 1 draws exactly what the first model was trained on (recorded before the
+    second generation was added), so its recipe still replays."""
+    recorded = {
+        0: ["a tall red cylinder", "a wide blue pyramid", "a box in purple", "a pink sphere",
+            "a flat yellow torus", "a purple pyramid"],
+        1: ["a cylinder", "small tall orange pyramid", "a small yellow torus",
+            "a flat white cube", "a pink cylinder", "a grey house"],
+        7: ["a small purple pyramid", "a wide cone in orange", "a white mushroom with a pink stem",
+            "a cylinder in yellow", "wide grey torus", "a house"],
+    }  # fmt: skip
+    for step, captions in recorded.items():
+        assert make_batch(0, step, 6, 64)[0] == captions
+    assert set(vocabulary(1)) >= set(FIRST_OBJECTS) and "vase" not in vocabulary(1)
+
+
+@pytest.mark.parametrize("kind", NEW_OBJECTS)
+def test_new_objects_have_two_parts_inside_the_box(kind: str) -> None:
+    xyz, rgb, slot = render_parts(
+        random_spec(np.random.default_rng(0)).__class__(kind=kind, colors=("red", "blue")),
+        2048,
+        np.random.default_rng(1),
+        jitter=False,
+    )
+    assert np.abs(xyz).max() <= 0.5 + 1e-6
+    assert {0, 1} <= set(slot.tolist())
+    assert np.allclose(rgb[slot == 1], rgb[slot == 1][0])  # the named part has one colour
+    assert not np.allclose(rgb[slot == 0][0], rgb[slot == 1][0])
+
+
+def test_objects_are_told_apart_by_their_templates() -> None:
+    templates = object_templates()
+    assert set(templates) == set(COMPOSITES)
+    for kind in COMPOSITES:
+        xyz, _, _ = object_truth(kind, "red", "white", n=1024)
+        assert nearest(xyz, templates)[0] == kind
+
+
+def test_second_generation_captions_bind_part_words() -> None:
+    rng = np.random.default_rng(3)
+    specs = [random_spec(rng, composite_prob=0.6, generation=2) for _ in range(3000)]
+    objects = [s for s in specs if s.kind in COMPOSITES]
+    assert 0.55 < len(objects) / len(specs) < 0.65
+    assert {s.kind for s in objects} == set(COMPOSITES)
+    named = [s for s in objects if " with " in s.caption]
+    assert len(named) > 0.5 * len(objects)
+    for s in named:  # the part's own word and colour follow "with"
+        part = COMPOSITES[s.kind][1]
+        tail = s.caption.split(" with ", 1)[1]
+        assert tail.endswith(part) and s.colors[1] in tail
+        assert (s.kind, *s.colors) not in HELD_OUT_OBJECTS
+    assert set(vocabulary(2)) >= {w for s in specs for w in s.caption.split()} - {"a", "the"}
+
+
+def test_part_colour_errors_score_each_part_against_its_colour() -> None:
+    xyz, rgb, slot = object_truth("mushroom", "red", "white")
+    right = part_colour_errors(xyz, rgb, xyz, rgb, slot)
+    assert right[0] < 1e-6 and right[1] < 1e-6
+    swapped = rgb.copy()
+    swapped[slot == 0], swapped[slot == 1] = rgb[slot == 1][0], rgb[slot == 0][0]
+    wrong = part_colour_errors(xyz, swapped, xyz, rgb, slot)
+    assert wrong[0] > 0.4 and wrong[1] > 0.4
+    assert object_caption("mushroom", "red", "white") == "a red mushroom with a white stem"
+    assert object_caption("table", "black", "red") == "a black table with red legs"
+
+
+def _tiny_base(tmp_path: Path) -> Path:
+    """A tiny generation-1 model with a bag encoder, exported like the shipped one."""
+    cfg = dataclasses.replace(trainer.PRESETS["tiny"], seed=2, enc_mode="bag", token_cond=False)
+    state = trainer.new_state(cfg)
+    trainer.train(state, tmp_path / "run", max_steps=3)
+    export_checkpoint(tmp_path / "run" / "last.pt", tmp_path / "model")
+    return tmp_path / "model"
+
+
+def test_second_phase_continues_from_an_exported_model(tmp_path: Path) -> None:
+    folder = _tiny_base(tmp_path)
+    first = load_from(folder)
+    state = trainer.state_from_export(folder, point_cycle=((64, 4),), warmup=2)
+    assert state.step == 3 and state.config.generation == 1
+    for key, value in first.model.state_dict().items():
+        torch.testing.assert_close(state.ema["model"].state_dict()[key], value)
+    before = state.ema["encoder"].encode(["a red cube", "a white mushroom with a red stem"])
+
+    phase = dataclasses.replace(recipe.SECOND[0], until=5, point_cycle=((64, 4),))
+    recipe.run_recipe(state, tmp_path / "second", (phase,))
+    assert state.step == 5 and state.config.generation == 2 and state.config.composite_prob == 0.6
+    encoder = state.ema["encoder"]
+    assert tuple(encoder.config.vocab) == tuple(vocabulary(2))
+    encoder.eval()
+    # words it knew keep their learned vectors (2 EMA steps barely move them)...
+    after = encoder.encode(["a red cube", "a white mushroom with a red stem"])
+    assert torch.nn.functional.cosine_similarity(before, after).min() > 0.98
+    # ...and the new ones are understood
+    assert encoder.analyse("a blue vase with a white neck")[1] == []
+    resumed = trainer.state_from_checkpoint(trainer.load_checkpoint(tmp_path / "second/last.pt"))
+    assert resumed.config.generation == 2 and len(resumed.net["encoder"].config.vocab) == 64
+
+
+def test_upsampler_learns_exports_and_samples(tmp_path: Path) -> None:
+    cfg = dataclasses.replace(trainer.PRESETS["tiny-upsampler"], seed=4, lr=3e-3)
+    state = trainer.new_state(cfg)
+    schedule = NoiseSchedule.from_name("cosine")
+
+    def fixed_loss() -> float:
+        state.net.eval()
+        with torch.no_grad():
+            _, x, _ = make_batch(77, 0, 16, 64, 0.6, 2)
+            gen = torch.Generator().manual_seed(0)
+            loss = trainer.upsampler_loss_on_batch(state.net, schedule, x, gen)
+        state.net.train()
+        return float(loss)
+
+    before = fixed_loss()
+    trainer.train(state, tmp_path / "run", max_steps=40)
+    assert fixed_loss() < 0.8 * before
+
+    paths = export_checkpoint(tmp_path / "run" / "last.pt", tmp_path / "model")
+    assert [p.name for p in paths] == ["upsampler.safetensors", "upsampler.json"]
+    up = load_upsampler_from(tmp_path / "model")
+    assert not up.training and up.config.n_ctx == 3072 and up.config.cond_ctx == 1024
+    low = make_batch(5, 0, 1, 1024, 0.6, 2)[1]
+    out = upsample(up, low, seed=1, steps=2, folder=tmp_path / "model")
+    assert out.shape == (1, 6, 4096)
+    torch.testing.assert_close(out[:, :, :1024], low)  # the base points come first, unchanged
+    assert torch.isfinite(out).all()
+
+
+def test_damaged_upsampler_files_give_a_clear_error(tmp_path: Path) -> None:
+    state = trainer.new_state(trainer.PRESETS["tiny-upsampler"])
+    trainer.train(state, tmp_path / "run", max_steps=1)
+    folder = tmp_path / "model"
+    export_checkpoint(tmp_path / "run" / "last.pt", folder)
+    weights = folder / "upsampler.safetensors"
+    weights.write_bytes(b"\x80\x04not a safetensors file")  # a pickle header: never unpickled
+    with pytest.raises(CheckpointError, match="unreadable"):
+        load_upsampler_from(folder)
+    weights.unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        load_upsampler_from(folder)
