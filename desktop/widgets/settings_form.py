@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.widgets.progress_panel import format_seconds
-from engine.routes import PRESETS, SAMPLER_LABELS
+from engine.routes import EMBEDDED_MODEL, PRESETS, SAMPLER_LABELS, route_for
 from engine.userdata import resources_dir
 
 RESOURCES_ICONS = resources_dir() / "icons"
@@ -127,14 +127,18 @@ class SettingsForm(QGroupBox):
         self.device.currentIndexChanged.connect(self._device_changed)
 
     def model_changed(self, *_args) -> None:
-        """The built-in model makes 1,024 points in one stage: upsampling does not apply."""
-        builtin = self.model.currentData() == "embedded"
-        self.upsample.setEnabled(not builtin)
-        self.upsample.setToolTip(
-            "The built-in model makes 1,024 points; upsampling needs an official model"
-            if builtin
-            else "Second stage: 1,024 → 4,096 points (needs the upsampler model)"
-        )
+        """Upsampling applies where the model's route has an upsampler (the built-in model has
+        its own when the app ships one)."""
+        builtin = self.model.currentData() == EMBEDDED_MODEL
+        own = builtin and route_for(EMBEDDED_MODEL).upsampler is not None
+        self.upsample.setEnabled(not builtin or own)
+        if own:
+            tip = "Second stage: 1,024 → 4,096 points with the built-in upsampler (a few seconds)"
+        elif builtin:
+            tip = "The built-in model makes 1,024 points; upsampling needs an official model"
+        else:
+            tip = "Second stage: 1,024 → 4,096 points (needs the upsampler model)"
+        self.upsample.setToolTip(tip)
         self.requirementsChanged.emit()
 
     def set_devices(self, devices: tuple[str, ...]) -> None:

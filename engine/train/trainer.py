@@ -94,7 +94,7 @@ UPSAMPLER = TrainConfig(
     max_loss_weight=30.0,
     generation=2,
     composite_prob=0.6,
-    anneal_steps=4000,
+    anneal_steps=2500,
 )
 
 TINY_UPSAMPLER = dataclasses.replace(
