@@ -79,6 +79,17 @@ def load_cloud_npz(path: Path) -> PointCloud:
     return PointCloud(coords, colors)
 
 
+def square_thumbnail(rgb: np.ndarray, size: int = 160) -> np.ndarray:
+    """The centre square of a frame, scaled to `size` pixels: what the gallery shows."""
+    from PIL import Image
+
+    pil = Image.fromarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8))
+    side = min(pil.size)
+    left, top = (pil.width - side) // 2, (pil.height - side) // 2
+    pil = pil.crop((left, top, left + side, top + side)).resize((size, size))
+    return np.asarray(pil)
+
+
 def _save_png(rgb: np.ndarray, path: Path) -> None:
     from PIL import Image
 

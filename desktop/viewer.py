@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +11,14 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 from pyvistaqt import QtInteractor
 
+from desktop.history import square_thumbnail
 from desktop.view_options import BACKGROUNDS, COLOR_MODES, DATA_BOUNDS, VIEWS
+from desktop.viewer_frames import FramePacer
+from desktop.viewer_warmup import ShaderWarmup
 
 log = logging.getLogger(__name__)
 
 MULTI_SAMPLES = 0  # MSAA costs 4x per frame on software GL (llvmpipe) and points need none
-MIN_FRAME_S = 1.0 / 30.0  # preview renders are throttled to what the eye can use
-# at most 1/(1+2) of the GUI thread goes to preview frames: with slow (software) GL the frame
-# rate drops instead of the window freezing
-RENDER_BUDGET_FACTOR = 2.0
 
 
 class Viewer(QObject):
@@ -45,13 +43,9 @@ class Viewer(QObject):
         self.actor = None
         self.color_mode = "rgb"
         self.single_color = "#4c9be8"
-        self.frames = 0
-        self._last_render = 0.0
-        self.render_cost = 0.0  # smoothed seconds per frame (sets the throttle)
-        self.frame_interval = MIN_FRAME_S
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.timeout.connect(self._render_now)
+        self._pacer = FramePacer(self.widget, self._render_on_screen, self._on_frame)
+        self._render_timer = self._pacer.timer
+        self.plotter.frameSwapped.connect(self._on_frame_swapped)
         self._turntable = QTimer(self)
         self._turntable.setInterval(33)
         self._turntable.timeout.connect(self._turn)
@@ -75,6 +69,7 @@ class Viewer(QObject):
             name="hint",
         )
         self._fit_data_space()
+        self._warmup = ShaderWarmup(self.plotter, self._warmup_actor)
 
     # ---- data -------------------------------------------------------------------------------
     @property
@@ -131,54 +126,79 @@ class Viewer(QObject):
         self.request_render()
 
     def _create_actor(self, coords: np.ndarray, rgb: np.ndarray) -> None:
-        self.plotter.remove_actor(self._hint)
-        self.cloud = pv.PolyData(coords)
-        self.cloud.point_data["rgb"] = rgb
-        self.cloud.point_data["height"] = coords[:, 2].copy()
-        self.actor = self.plotter.add_points(
-            self.cloud,
+        self.plotter.remove_actor(self._hint, render=False)  # the caller asks for one frame
+        self.actor, self.cloud = self._add_cloud_actor(coords, rgb, "cloud")
+
+    def _warmup_actor(self, coords: np.ndarray):
+        return self._add_cloud_actor(coords, _to_rgb_bytes(None, len(coords)), "warm-up")[0]
+
+    def _add_cloud_actor(self, coords: np.ndarray, rgb: np.ndarray, name: str):
+        """A points actor coloured like the cloud's (the warm-up must match it to share shaders)."""
+        cloud = pv.PolyData(coords)
+        cloud.point_data["rgb"] = rgb
+        cloud.point_data["height"] = coords[:, 2].copy()
+        actor = self.plotter.add_points(
+            cloud,
             scalars="rgb",
             rgb=True,
             point_size=5,
             reset_camera=False,
             show_scalar_bar=False,
-            name="cloud",
+            name=name,
+            render=False,
         )
-        self._apply_color_mode()
+        self._color_actor(actor)
+        return actor, cloud
 
     def request_render(self) -> None:
-        """Render at most ~30 times a second; a burst of updates becomes one frame.
-
-        Due frames render at once rather than through a 0 ms timer: while step payloads keep
-        arriving, Qt may postpone timers, and the preview would freeze until the run ends."""
-        if self._closed:
-            return
-        wait = self.frame_interval - (time.perf_counter() - self._last_render)
-        if wait <= 0:
-            self._render_timer.stop()
-            self._render_now()
-        elif not self._render_timer.isActive():
-            self._render_timer.start(max(1, int(wait * 1000)))
+        """Ask for a frame (throttled: a burst of updates becomes one; see FramePacer)."""
+        if not self._closed:
+            self._pacer.request()
 
     def flush(self) -> None:
-        """Render a pending update now (the final frame, before a thumbnail is taken)."""
-        self._render_timer.stop()
-        self._render_now()
+        """Render a pending update now into the frame image() reads; the widget shows it with
+        its next paint. Nothing to do when the last frame already shows every change."""
+        self._pacer.flush()
 
-    def _render_now(self) -> None:
+    def _render_on_screen(self) -> bool:
+        if self._on_screen():
+            self.plotter.render()
+            return True
+        return False
+
+    def when_drawn(self, fn) -> None:
+        """Call fn once the changes asked for so far are in a frame (image() then shows them):
+        after the next paint, so a thumbnail costs no render of its own."""
         if self._closed:
-            return
-        start = time.perf_counter()
-        # pyvistaqt's widget renders in paintGL; plotter.render() would render once, then again
-        # when the widget repaints. repaint() renders exactly once, now, so its cost is measured.
-        self.widget.repaint()
-        end = time.perf_counter()
-        cost = end - start
-        self.render_cost = cost if self.frames == 0 else 0.7 * self.render_cost + 0.3 * cost
-        self.frame_interval = max(MIN_FRAME_S, RENDER_BUDGET_FACTOR * self.render_cost)
-        self._last_render = end
-        self.frames += 1
+            fn()
+        else:
+            self._pacer.when_drawn(fn)
+
+    def _on_screen(self) -> bool:
+        """VTK must not touch the GL context of a hidden or closed view (pyvistaqt #762)."""
+        return not self._closed and self.widget.isVisible()
+
+    @property
+    def frames(self) -> int:
+        return self._pacer.frames
+
+    @property
+    def render_cost(self) -> float:
+        """Smoothed seconds per frame, paint to swap."""
+        return self._pacer.render_cost
+
+    def _on_frame_swapped(self) -> None:
+        if not self._closed:
+            self._pacer.on_swapped()
+
+    def _on_frame(self) -> None:
+        if self._warmup.actor is not None:  # after the paint event: removing an actor
+            QTimer.singleShot(0, self, self._end_warmup)  # makes VTK's context current
         self.updated.emit(self.point_count)
+
+    def _end_warmup(self) -> None:
+        if not self._closed:
+            self._warmup.finish()
 
     # ---- look -------------------------------------------------------------------------------
     def set_point_size(self, size: float) -> None:
@@ -206,13 +226,16 @@ class Viewer(QObject):
         self.set_color_mode(self.color_mode, color)
 
     def _apply_color_mode(self) -> None:
-        if self.actor is None:
-            return
-        mapper = self.actor.mapper
-        self.actor.prop.point_size = getattr(self, "_point_size", 5.0)
+        for actor in (self.actor, self._warmup.actor):
+            if actor is not None:
+                self._color_actor(actor)
+
+    def _color_actor(self, actor) -> None:
+        mapper = actor.mapper
+        actor.prop.point_size = getattr(self, "_point_size", 5.0)
         if self.color_mode == "single":
             mapper.ScalarVisibilityOff()
-            self.actor.prop.color = self.single_color
+            actor.prop.color = self.single_color
             return
         mapper.ScalarVisibilityOn()
         mapper.SetScalarModeToUsePointFieldData()
@@ -303,8 +326,11 @@ class Viewer(QObject):
         self.request_render()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        """Number keys pick standard views, R resets; other plain keys never reach VTK."""
-        if obj is self.widget and event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        """Number keys pick standard views, R resets; other plain keys never reach VTK. A paint
+        starts a frame (timed until the window's frame is swapped)."""
+        if obj is self.widget and event.type() == QEvent.Type.Paint:
+            self._pacer.on_paint()
+        elif obj is self.widget and event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             if event.type() == QEvent.Type.KeyPress:
                 key = Qt.Key(event.key())
                 if key == Qt.Key.Key_R:
@@ -318,22 +344,14 @@ class Viewer(QObject):
 
     # ---- images -----------------------------------------------------------------------------
     def image(self) -> np.ndarray | None:
-        """The current frame as (H, W, 3) uint8, or None when closed."""
-        if self._closed:
+        """The current frame as (H, W, 3) uint8, or None when closed or hidden."""
+        if not self._on_screen():
             return None
         return np.asarray(self.plotter.screenshot(None, return_img=True))[..., :3].copy()
 
     def thumbnail(self, size: int = 160) -> np.ndarray | None:
         img = self.image()
-        if img is None:
-            return None
-        from PIL import Image
-
-        pil = Image.fromarray(img)
-        side = min(pil.size)
-        left, top = (pil.width - side) // 2, (pil.height - side) // 2
-        pil = pil.crop((left, top, left + side, top + side)).resize((size, size))
-        return np.asarray(pil)
+        return None if img is None else square_thumbnail(img, size)
 
     def save_screenshot(self, path: Path) -> Path:
         img = self.image()
@@ -362,7 +380,7 @@ class Viewer(QObject):
         if self._closed:
             return
         self._closed = True
-        self._render_timer.stop()
+        self._pacer.stop()
         self._turntable.stop()
         self.widget.removeEventFilter(self)
         self.plotter.close()

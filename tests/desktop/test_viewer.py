@@ -103,3 +103,36 @@ def test_calls_after_close_are_ignored(viewer):
     viewer.set_edl(True)
     viewer.reset_view()
     assert viewer.image() is None
+
+
+def test_flush_renders_the_new_points_into_the_frame_at_once(viewer):
+    """The History thumbnail is taken right after flush(), without returning to the event loop."""
+    coords = np.zeros((64, 3), np.float32)
+    viewer.set_point_size(40)
+    frames = []
+    for rgb in ((255, 0, 0), (0, 0, 255)):
+        viewer.show_points(coords, np.tile(np.array(rgb, np.uint8), (64, 1)))
+        viewer.flush()
+        frames.append(viewer.image().astype(int))
+    first, second = frames
+    spot = (first[..., 0] > 200) & (first[..., 1] < 60) & (first[..., 2] < 60)
+    assert spot.sum() > 400, "the red points are in the first frame"
+    blue = (second[..., 2] > 200) & (second[..., 0] < 60)
+    assert blue[spot].mean() > 0.9, "the second frame shows them blue, at once"
+
+
+def test_when_drawn_waits_for_the_frame_that_shows_the_change(viewer, qtbot):
+    """History thumbnails are read from the frame the window paints anyway, once it is drawn."""
+    coords = np.zeros((64, 3), np.float32)
+    viewer.set_point_size(40)
+    viewer.show_points(coords, np.tile(np.array((255, 0, 0), np.uint8), (64, 1)))
+    viewer.flush()
+    spot = viewer.image()[..., 0] > 200
+    seen = []
+    viewer.show_points(coords, np.tile(np.array((0, 0, 255), np.uint8), (64, 1)))
+    viewer.when_drawn(lambda: seen.append(viewer.image()))
+    assert not seen, "not before the frame is drawn"
+    qtbot.waitUntil(lambda: bool(seen), timeout=2000)
+    assert (seen[0][..., 2] > 200)[spot].mean() > 0.9, "the frame shows the new colours"
+    viewer.when_drawn(lambda: seen.append(None))
+    assert len(seen) == 2, "nothing pending: called at once"
