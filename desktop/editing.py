@@ -50,12 +50,14 @@ class EditSession(QObject):
         super().__init__(window)
         self.w, self.bar = window, bar
         self.history: EditHistory | None = None
+        self.cloud: PointCloud | None = None  # what start() was given
         self.job: Job | None = None
         self.source: str | None = None  # the History entry the edits started from
         self.meta: dict = {}
         self.selection: np.ndarray | None = None
         self.preview: np.ndarray | None = None
         self.selector: RectangleSelector | None = None
+        self.saving = None  # the state being written to History (Save is off for it)
         bar.selectToggled.connect(self.set_select_mode)
         bar.deleteRequested.connect(self.delete_selected)
         bar.recolourRequested.connect(self.recolour_selected)
@@ -72,9 +74,15 @@ class EditSession(QObject):
         """A new result or an opened History entry becomes the cloud to edit."""
         colors = cloud.colors if cloud.colors is not None else np.full_like(cloud.coords, 0.8)
         self.history = EditHistory(cloud.coords, colors)
-        self.job, self.source, self.meta = job, source, dict(cloud.meta)
+        self.cloud, self.job, self.source, self.meta = cloud, job, source, dict(cloud.meta)
         self.selection = self.preview = None
         self._update()
+
+    def saved_as(self, cloud: PointCloud, source: str) -> None:
+        """`cloud` reached History as `source` (saved on a worker): if it is still the one
+        being edited, its edits and re-upsamples now name that entry."""
+        if self.cloud is cloud:
+            self.source = source
 
     @property
     def edited(self) -> bool:
@@ -98,7 +106,7 @@ class EditSession(QObject):
         b.undo.setEnabled(has and h.can_undo)
         b.redo.setEnabled(has and h.can_redo)
         b.reupsample.setEnabled(has and self._can_upsample())
-        b.save.setEnabled(self.edited)
+        b.save.setEnabled(self.edited and self.saving is not h.current)
         b.status.setText(note)
 
     def _can_upsample(self) -> bool:
@@ -215,18 +223,32 @@ class EditSession(QObject):
     def save(self) -> None:
         """The edited cloud as a new History entry that names the one it came from."""
         cloud = self.current_cloud()
-        if cloud is None or not self.edited:
+        if cloud is None or not self.edited or self.saving is self.history.current:
             return
         meta = history_meta(self.job, cloud, 0.0)
         meta["edited_from"] = self.source
         meta["last_edit"] = cloud.meta.get("last_edit")
         self._show()
         self.w.viewer.flush()
-        try:
-            entry = self.w.history.save(cloud, meta, self.w.viewer.thumbnail())
-        except OSError as exc:
-            self.w.show_error(exc, "")
+        self.saving = state = self.history.current
+        self._update()
+        self.w.history_saver.save(
+            cloud,
+            meta,
+            lambda entry: self._on_saved(cloud, state, entry),
+            frame=self.w.viewer.image(),
+        )
+
+    def _on_saved(self, cloud: PointCloud, state, entry) -> None:
+        """Written (on a worker): the saved cloud becomes the base of further edits, unless
+        more edits were made meanwhile (then they stay, and only the gallery learns)."""
+        if self.w.closing:
             return
         self.w.gallery.add_entry(entry)
-        self.start(cloud, self.job, entry.folder.name)
+        if self.saving is state:
+            self.saving = None
+        if self.history is not None and self.history.current is state:
+            self.start(cloud, self.job, entry.folder.name)
+        else:
+            self._update()
         self.w.statusBar().showMessage(f"Edited cloud saved to History as “{entry.title}”.", 8000)

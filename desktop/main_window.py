@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import availability, workers
+from desktop import availability, history_saver, workers
 from desktop.controller import GenerationController, RunFn
 from desktop.editing import EditSession, job_from_entry
 from desktop.estimates import PresetEstimates
@@ -67,6 +67,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.setObjectName("mainWindow")
         self.settings = settings or Settings()
         self.history = history or HistoryStore(history_dir())
+        self.history_saver = history_saver.HistorySaver(self)  # writes off the GUI thread
         self.current_cloud: PointCloud | None = None
         self.availability = availability.Availability()
         self.viewer = None
@@ -334,6 +335,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.closing = True
         self.estimates.stop()
         self.save_settings()
+        self.run_view.save_result()  # a result finished just now: thumbnail while still shown
         if workers.active_workers():
             self.hide()  # the current model call may take a moment to finish
         self.controller.cancel()

@@ -32,8 +32,10 @@ class RunView(QObject):
         ctl.busy_changed.connect(self._on_busy)
         ctl.refused.connect(lambda text: window.statusBar().showMessage(text, 6000))
         self._stopping = False
+        self._unsaved: tuple | None = None  # (result, job, seconds) waiting for its thumbnail
 
     def _on_started(self, _gen_id: int, job: Job) -> None:
+        self.save_result()  # the previous result's thumbnail, before this run changes the view
         self.job = job
         self._stopping = False
         self.w.progress.begin("Loading the model…")
@@ -66,31 +68,39 @@ class RunView(QObject):
             )
             w.variations.finished(result)
             return
-        w.viewer.show_points(result.coords, result.colors)
-        w.viewer.flush()  # the final frame, now: it becomes the thumbnail
+        w.viewer.show_points(result.coords, result.colors)  # drawn by the next paint
         w.current_cloud = result
         w.progress.finish(f"Done in {format_seconds(seconds)} · {len(result):,} points")
-        entry = self._save(result, seconds)
-        w.editing.start(result, self.job, entry.folder.name if entry is not None else None)
-        if entry is not None:
-            w.statusBar().showMessage(f"Saved to History as “{entry.title}”.", 8000)
-        if entry is not None:
-            w.generationFinished.emit(entry)
+        w.editing.start(result, self.job)  # editable at once; learns its History name when saved
+        # the thumbnail is read from that frame once it is drawn: no render of its own, and
+        # not in the same event as the frame
+        self._unsaved = (result, self.job, seconds)
+        w.viewer.when_drawn(self.save_result)
 
-    def _save(self, cloud: PointCloud, seconds: float) -> HistoryEntry | None:
-        w, job = self.w, self.job
-        try:
-            entry = w.history.save(
-                cloud,
-                history_meta(job, cloud, seconds),
-                w.viewer.thumbnail(),
-                picture=w.pictures.picture_for_history(job),
-            )
-        except OSError as exc:
-            w.show_error(exc, "")
-            return None
+    def save_result(self) -> None:
+        """Start writing the finished result to History (also called by closeEvent)."""
+        if self._unsaved is None:
+            return
+        (result, job, seconds), self._unsaved = self._unsaved, None
+        w = self.w
+        w.viewer.flush()  # renders only if the final frame has not been drawn yet (close-down)
+        w.history_saver.save(
+            result,
+            history_meta(job, result, seconds),
+            lambda entry: self._on_saved(result, entry),
+            frame=w.viewer.image(),
+            picture=w.pictures.picture_for_history(job),
+        )
+
+    def _on_saved(self, cloud: PointCloud, entry: HistoryEntry) -> None:
+        """The result's files are written (on a worker): list it and tell whoever waits."""
+        w = self.w
+        if w.closing:  # saved while the window shut down: the entry is there for next time
+            return
         w.gallery.add_entry(entry)
-        return entry
+        w.editing.saved_as(cloud, entry.folder.name)
+        w.statusBar().showMessage(f"Saved to History as “{entry.title}”.", 8000)
+        w.generationFinished.emit(entry)
 
     def _on_failed(self, _gen_id: int, exc: BaseException, tb: str) -> None:
         self.w.progress.finish("Failed: see the message", done=False)

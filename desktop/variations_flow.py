@@ -107,13 +107,17 @@ class VariationsFlow(QObject):
         cloud, seed = self._variation(index)
         job = replace(self.job, request=replace(self.job.request, seed=seed))
         seconds = float(cloud.meta.get("seconds", 0.0))
-        try:
-            entry = self.w.history.save(
-                cloud, history_meta(job, cloud, seconds), _grab_rgb(self.grid.thumbs[index])
-            )
-        except OSError as exc:
-            self.w.show_error(exc, "")
+        self.w.history_saver.save(
+            cloud,
+            history_meta(job, cloud, seconds),
+            lambda entry: self._on_saved(seed, entry),
+            thumbnail=_grab_rgb(self.grid.thumbs[index]),
+        )
+
+    def _on_saved(self, seed: int, entry) -> None:
+        w = self.w
+        if w.closing:
             return
-        self.w.gallery.add_entry(entry)
-        self.w.statusBar().showMessage(f"Variation with seed {seed} saved to History.", 6000)
-        self.w.generationFinished.emit(entry)
+        w.gallery.add_entry(entry)
+        w.statusBar().showMessage(f"Variation with seed {seed} saved to History.", 6000)
+        w.generationFinished.emit(entry)

@@ -107,8 +107,11 @@ def test_floaters_are_previewed_then_removed_and_saved_as_a_linked_entry(make_wi
     assert window.viewer.point_count == n - shown.sum()
     original = window.history.entries()[0]
     qtbot.mouseClick(bar.save, Qt.MouseButton.LeftButton)
+    assert not bar.save.isEnabled(), "one Save per edited state, while it is being written"
+    qtbot.waitUntil(lambda: window.gallery.count() == 2, timeout=10_000)  # saved on a worker
     entries = window.history.entries()
     assert len(entries) == 2
     saved = next(e for e in entries if e.folder != original.folder)
     assert saved.meta["edited_from"] == original.folder.name
     assert saved.meta["n_points"] == n - shown.sum()
+    assert window.editing.source == saved.folder.name and not window.editing.edited

@@ -66,7 +66,8 @@ def test_a_variation_saves_to_history_with_its_seed(make_window, qtbot):
     qtbot.mouseClick(window.side.generate_many, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.controller.busy and window.variations.result is not None,
                     timeout=120_000)  # fmt: skip
-    window.variations.save(1)
+    with qtbot.waitSignal(window.generationFinished, timeout=10_000):  # saved on a worker
+        window.variations.save(1)
     entries = window.history.entries()
     assert len(entries) == 1 and entries[0].meta["seed"] == 11
     with qtbot.waitSignal(window.generationFinished, timeout=30_000):
