@@ -1,5 +1,6 @@
-"""The built-in model's output for a fixed prompt and seed, recorded before the routes redesign:
-refactors of the request path must leave it bit for bit (to float32 rounding) the same."""
+"""The built-in model's output for a fixed prompt and seed, recorded from the shipped weights:
+refactors of the request path must leave it bit for bit (to float32 rounding) the same.
+Re-recorded when the weights change (second generation, step 12,387)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ import numpy as np
 import engine
 
 # engine.generate(prompt="a red cube", seed=0) at the shipped defaults (Heun, 24 steps,
-# guidance 1.5), recorded from the pipeline as it was before engine.routes existed.
+# guidance 1.5), recorded from the pipeline with the second-generation weights.
 FIRST_COORDS = [
-    [-0.39211497, -0.4013192, 0.25189275],
-    [-0.40922654, -0.04044855, 0.3616988],
-    [-0.14882338, -0.4288599, 0.29873836],
-    [-0.21338043, -0.48159748, -0.28442937],
+    [-0.39506412, -0.41624737, 0.24389932],
+    [-0.39924729, -0.0619466, 0.36561811],
+    [-0.13965952, -0.42564261, 0.25928912],
+    [-0.2139117, -0.4969027, -0.28077981],
 ]
-LAST_COORDS = [[0.36344236, -0.46319842, -0.37397653], [-0.45017707, 0.37857592, -0.33389002]]
+LAST_COORDS = [[0.38076594, -0.48825923, -0.36532128], [-0.46363983, 0.41825795, -0.34165338]]
 FIRST_COLOURS = [
-    [0.8666667, 0.01960784, 0.02352941],
-    [0.88235295, 0.01176471, 0.01568628],
-    [0.8784314, 0.00392157, 0.00392157],
-    [0.88235295, 0.00784314, 0.00392157],
+    [0.79607844, 0.05882353, 0.02745098],
+    [0.81568629, 0.05490196, 0.01960784],
+    [0.81176472, 0.04705882, 0.01176471],
+    [0.81176472, 0.04705882, 0.00392157],
 ]
 
 
