@@ -81,7 +81,7 @@ def test_cli_replays_the_recipe_and_continues_its_folder(
 
 def test_shipped_weights_come_from_the_end_of_the_recipe() -> None:
     """The model card's recipe and the shipped file agree on where training stopped."""
-    steps = [p.until for p in recipe.SHIPPED]
+    steps = [p.until for p in recipe.RECIPE]
     assert steps == sorted(set(steps))
     config = json.loads((RESOURCE_DIR / CONFIG_FILE).read_text())
-    assert config["training"]["steps"] == recipe.SHIPPED[-1].until
+    assert config["training"]["steps"] == recipe.RECIPE[-1].until
