@@ -60,6 +60,30 @@ def read_config(folder: Path, name: str = CONFIG_FILE) -> dict:
         raise CheckpointError(f"The built-in model's config {path} is unreadable: {exc}") from exc
 
 
+def read_weights(
+    folder: Path, file: str, prefixes: tuple[str, ...], what: str
+) -> dict[str, dict[str, torch.Tensor]]:
+    """folder/file's tensors split by key prefix ("model.x" -> parts["model"]["x"]), read with
+    safetensors only (never pickle); a missing, unreadable or foreign file is a CheckpointError
+    naming `what` ("built-in model", "built-in upsampler")."""
+    from safetensors.torch import load_file
+
+    path = folder / file
+    if not path.is_file():
+        raise CheckpointError(f"The {what}'s weights are missing ({path}).")
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except Exception as exc:  # safetensors raises its own error type for bad headers
+        raise CheckpointError(f"The {what}'s weights {path} are unreadable: {exc}") from exc
+    parts: dict[str, dict[str, torch.Tensor]] = {p: {} for p in prefixes}
+    for key, value in tensors.items():
+        prefix, _, rest = key.partition(".")
+        if prefix not in parts:
+            raise CheckpointError(f"unexpected tensor {key!r} in {path}")
+        parts[prefix][rest] = value
+    return parts
+
+
 def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
     """Both networks with random weights, shaped as the config says."""
     from engine.models import build_model
@@ -91,28 +115,13 @@ def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
 
 def load_from(folder: Path, device: str = "cpu") -> EmbeddedModel:
     """Load without caching (tests, bench of a fresh export)."""
-    from safetensors.torch import load_file
 
     from engine.models import StateDictMismatch, load_state_dict_strict
 
     config = read_config(folder)
-    path = folder / WEIGHTS_FILE
-    if not path.is_file():
-        raise CheckpointError(f"The built-in model's weights are missing ({path}).")
+    parts = read_weights(folder, WEIGHTS_FILE, ("model", "encoder"), "built-in model")
     try:
         model, enc = build_from_config(config)
-        try:
-            tensors = load_file(str(path), device="cpu")
-        except Exception as exc:  # safetensors raises its own error type for bad headers
-            raise CheckpointError(
-                f"The built-in model's weights {path} are unreadable: {exc}"
-            ) from exc
-        parts: dict[str, dict[str, torch.Tensor]] = {"model": {}, "encoder": {}}
-        for key, value in tensors.items():
-            prefix, _, rest = key.partition(".")
-            if prefix not in parts:
-                raise CheckpointError(f"unexpected tensor {key!r} in {path}")
-            parts[prefix][rest] = value
         load_state_dict_strict(model, parts["model"])
         enc.load_state_dict(parts["encoder"], strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError, StateDictMismatch) as exc:
@@ -132,15 +141,12 @@ def load_from(folder: Path, device: str = "cpu") -> EmbeddedModel:
 def load_upsampler_from(folder: Path, device: str = "cpu") -> nn.Module:
     """The built-in upsampler (Point-E's UpsamplePointDiffusionTransformer, shrunk) in eval
     mode, from folder/upsampler.safetensors + upsampler.json (safetensors: no pickle)."""
-    from safetensors.torch import load_file
 
     from engine.models import StateDictMismatch, build_model, load_state_dict_strict
     from engine.models.config import ModelConfig
 
     config = read_config(folder, UPSAMPLER_CONFIG)
-    path = folder / UPSAMPLER_WEIGHTS
-    if not path.is_file():
-        raise CheckpointError(f"The built-in upsampler's weights are missing ({path}).")
+    parts = read_weights(folder, UPSAMPLER_WEIGHTS, ("model",), "built-in upsampler")
     try:
         m = config["model"]
         model = build_model(
@@ -155,15 +161,7 @@ def load_upsampler_from(folder: Path, device: str = "cpu") -> nn.Module:
         )
         if model.__class__.__name__ != "UpsamplePointDiffusionTransformer":
             raise ValueError(f"{m['arch']} is not an upsampler")
-        try:
-            tensors = load_file(str(path), device="cpu")
-        except Exception as exc:  # safetensors raises its own error type for bad headers
-            raise CheckpointError(
-                f"The built-in upsampler's weights {path} are unreadable: {exc}"
-            ) from exc
-        if any(not k.startswith("model.") for k in tensors):
-            raise ValueError(f"unexpected tensors in {path}")
-        load_state_dict_strict(model, {k[6:]: v for k, v in tensors.items()})
+        load_state_dict_strict(model, parts["model"])
     except (KeyError, TypeError, ValueError, RuntimeError, StateDictMismatch) as exc:
         if isinstance(exc, CheckpointError):
             raise

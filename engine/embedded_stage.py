@@ -7,7 +7,7 @@ import torch
 from engine.errors import UserInputError
 from engine.requests import GenerationRequest
 from engine.routes import RouteSpec
-from engine.stages import Stage, build_stage
+from engine.stages import Stage, build_stage, build_upsample_stage
 
 
 def builtin_stages(
@@ -50,14 +50,5 @@ def builtin_stages(
         from engine.embedded import load_upsampler
 
         up = load_upsampler(device=request.device)
-        stages.append(
-            build_stage(
-                up_spec,
-                request,
-                route=route.name,
-                model=up,
-                n_points=up.config.n_ctx,
-                uses_low_res=True,
-            )
-        )
+        stages.append(build_upsample_stage(up_spec, request, route=route.name, model=up))
     return stages, notices

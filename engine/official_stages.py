@@ -10,7 +10,7 @@ import torch
 from engine.errors import ModelNotInstalled
 from engine.requests import GenerationRequest
 from engine.routes import CLIP_MODEL, RouteSpec
-from engine.stages import Stage, build_stage
+from engine.stages import Stage, build_stage, build_upsample_stage
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,12 @@ def official_stages(
     if request.upsample and up_spec is not None:
         up = _cached_model(route.upsampler, device, root)
         stages.append(
-            build_stage(
+            build_upsample_stage(
                 up_spec,
                 request,
                 route=route.name,
                 model=up,
-                n_points=up.config.n_ctx,
                 cond=cond if up_spec.conditioned else {},
-                uses_low_res=True,
             )
         )
     return stages, []

@@ -82,6 +82,22 @@ def build_stage(
     )
 
 
+def build_upsample_stage(
+    spec: StageSpec,
+    request: GenerationRequest,
+    *,
+    route: str,
+    model: nn.Module,
+    cond: dict[str, torch.Tensor] | None = None,
+) -> Stage:
+    """The upsampler's Stage: it denoises the model's n_ctx new points and reads the previous
+    stage's cloud as `low_res` (shared by the official and built-in routes)."""
+    return build_stage(
+        spec, request, route=route, model=model, n_points=model.config.n_ctx, cond=cond,
+        uses_low_res=True,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class StageRecord:
     """A stage's current result in data units (low-res points first when upsampling)."""

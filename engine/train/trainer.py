@@ -355,7 +355,7 @@ def state_from_export(folder: Path, **changes: object) -> TrainState:
     The sizes come from the JSON; `changes` set the other TrainConfig fields."""
     import json
 
-    from safetensors.torch import load_file
+    from engine.embedded import read_weights
 
     meta = json.loads((folder / "embedded.json").read_text(encoding="utf-8"))
     vocab = meta["encoder"]["vocab"]
@@ -372,14 +372,9 @@ def state_from_export(folder: Path, **changes: object) -> TrainState:
         **{"seed": int(meta["training"]["seed"]), **changes},
     )
     net = build_net(config, vocab)
-    net["model"].load_state_dict(
-        {k[6:]: v for k, v in load_file(str(folder / "embedded.safetensors")).items()
-         if k.startswith("model.")}
-    )  # fmt: skip
-    net["encoder"].load_state_dict(
-        {k[8:]: v for k, v in load_file(str(folder / "embedded.safetensors")).items()
-         if k.startswith("encoder.")}
-    )  # fmt: skip
+    parts = read_weights(folder, "embedded.safetensors", ("model", "encoder"), "built-in model")
+    net["model"].load_state_dict(parts["model"])
+    net["encoder"].load_state_dict(parts["encoder"])
     state = new_state(config)
     state.net, state.ema = net.train(), copy.deepcopy(net).eval().requires_grad_(False)
     restart_optimizer(state)
