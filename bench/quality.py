@@ -29,15 +29,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.diffusion import ChannelScaling
 from engine.embedded import (
     RESOURCE_DIR,
     UPSAMPLER_CONFIG,
     generate,
     load_from,
     load_upsampler_from,
+    read_config,
     upsample,
 )
 from engine.routes import get_preset
+from engine.stages import low_res_copies
 from engine.train.captions import HELD_OUT, HELD_OUT_OBJECTS, object_caption
 from engine.train.metrics import (
     chamfer,
@@ -169,9 +172,10 @@ def extras(emb, args, upsampler=None) -> list[dict]:
                 n_points=args.points,
                 sampler=args.sampler,
             )
-            ups = None
+            ups = starts = None
             if upsampler is not None:
                 ups = _upsampled(upsampler, x, 6000 + seed + 7 * i, args.dir, args.up_steps)
+                starts = _start_clouds(upsampler, x, 6000 + seed + 7 * i, args.dir)
             for j, ((group, _, kind, c1, c2, held), cloud) in enumerate(
                 zip(chunk, x.numpy(), strict=True)
             ):
@@ -193,6 +197,9 @@ def extras(emb, args, upsampler=None) -> list[dict]:
                     up = ups[j]
                     s["chamfer_base"] = chamfer(normalise_cloud(xyz), truth)
                     s["chamfer_up"] = chamfer(normalise_cloud(up[:3].T), truth)
+                    if starts is not None:
+                        start = starts[j][:3].T
+                        s["chamfer_start"] = chamfer(normalise_cloud(start), truth)
                 row = {"group": group, "kind": kind, "word": word, "seed": seed, **s}
                 rows.append({**row, "held_out": held, "prompt": chunk[j][1]})
         print(f"extras seed {seed} done", file=sys.stderr, flush=True)
@@ -208,6 +215,26 @@ def _upsampled(
         upsample(upsampler, x[i : i + batch], seed=seed + i, folder=folder, steps=steps)
         for i in range(0, len(x), batch)
     ]
+    return torch.cat(parts).numpy()
+
+
+def _start_clouds(
+    upsampler, x: torch.Tensor, seed: int, folder: Path, batch: int = 8
+) -> torch.Tensor | None:
+    """The control for an upsampler that starts from the low-res points: the very cloud it
+    starts from (base points, then their copies plus its start noise, the same draws as in
+    _upsampled), with no network applied. None for an upsampler that starts from noise."""
+    d = read_config(folder, UPSAMPLER_CONFIG).get("defaults", {})
+    if d.get("start", "noise") != "low_res":
+        return None
+    scaling, n, sigma = ChannelScaling(), upsampler.config.n_ctx, float(d["sigma_max"])
+    parts = []
+    for i in range(0, len(x), batch):
+        low = x[i : i + batch].float()
+        gen = torch.Generator().manual_seed(seed + i)
+        noise = torch.randn((low.shape[0], 6, n), generator=gen) * sigma
+        start = scaling.unscale(scaling.scale(low_res_copies(low, n)) + noise)
+        parts.append(torch.cat([low, start], dim=2))
     return torch.cat(parts).numpy()
 
 
@@ -242,6 +269,12 @@ def report_extras(rows: list[dict]) -> None:
         print(f"\nupsampler gain: Chamfer to ground truth, base {base:.4f} -> upsampled "
               f"{after:.4f} (ratio {after / base:.3f}); closer in {100 * closer:.0f}% of "
               f"{len(up)} samples")  # fmt: skip
+        if all("chamfer_start" in r for r in up):
+            start = statistics.mean(r["chamfer_start"] for r in up)
+            beats = sum(r["chamfer_up"] < r["chamfer_start"] for r in up) / len(up)
+            print(f"  control, the cloud it starts from (base points + noisy copies, no "
+                  f"network): {start:.4f}; the network's cloud is closer in "
+                  f"{100 * beats:.0f}%")  # fmt: skip
 
 
 def _object_line(name: str, sel: list[dict], totals: bool = False) -> None:

@@ -252,6 +252,7 @@ def upsample(
         s_churn=float(d.get("s_churn", 0.0)),
         sampler=sampler or d.get("sampler", "heun"),
         uses_low_res=True,
+        start=d.get("start", "noise"),
     )
     gen = torch.Generator().manual_seed(seed)
     return sample(sample_stages([stage], batch=low_res.shape[0], generator=gen, low_res=low_res))

@@ -23,6 +23,9 @@ from engine.errors import GenerationCancelled
 from engine.requests import GenerationRequest
 from engine.routes import StageSpec, get_preset
 
+#: Where a stage's sampling starts (StageSpec.start).
+STARTS = ("noise", "low_res")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Stage:
@@ -41,6 +44,7 @@ class Stage:
     sampler: str = "heun"
     clip_denoised: bool = True
     uses_low_res: bool = False  # receives the previous stage's samples as `low_res`
+    start: str = "noise"  # "noise" or "low_res" (see StageSpec.start)
     scaling: ChannelScaling = field(default_factory=ChannelScaling)
 
     def __post_init__(self) -> None:
@@ -48,6 +52,10 @@ class Stage:
             raise ValueError(f"steps must be at least 1, got {self.steps}")
         if self.n_points < 1:
             raise ValueError(f"n_points must be at least 1, got {self.n_points}")
+        if self.start not in STARTS:
+            raise ValueError(f"start must be one of {', '.join(STARTS)}, got {self.start!r}")
+        if self.start == "low_res" and not self.uses_low_res:
+            raise ValueError("only an upsampling stage can start from the low-res points")
 
 
 def build_stage(
@@ -79,6 +87,7 @@ def build_stage(
         s_churn=spec.s_churn if tune.s_churn is None else tune.s_churn,
         sampler=request.sampler or tune.sampler or spec.sampler,
         uses_low_res=uses_low_res,
+        start=spec.start,
     )
 
 
@@ -113,6 +122,13 @@ class StageRecord:
     @property
     def final(self) -> bool:
         return self.step > self.total_steps
+
+
+def low_res_copies(low_res: torch.Tensor, n: int) -> torch.Tensor:
+    """(B, 6, n) data: new point k is a copy of low-res point k mod L, so each low-res point
+    is copied equally often (n = 3 L for the upsamplers: three copies each)."""
+    index = torch.arange(n) % low_res.shape[2]
+    return low_res[:, :, index]
 
 
 def _cancellable(
@@ -186,7 +202,10 @@ def sample_stages(
         denoiser = _cancellable(guided(den, stage.guidance), should_cancel)
         shape = (batch, 6, stage.n_points)
         raw = _per_row_noise(generators)
-        x_t = (raw(torch.Size(shape)) * stage.sigma_max).to(p.device, p.dtype)
+        x_t = raw(torch.Size(shape)) * stage.sigma_max
+        if stage.start == "low_res":
+            x_t = x_t + stage.scaling.scale(low_res_copies(previous.cpu().float(), stage.n_points))
+        x_t = x_t.to(p.device, p.dtype)
 
         def draw(shape, raw=raw, p=p):
             return raw(shape).to(p.device, p.dtype)

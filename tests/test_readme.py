@@ -22,6 +22,6 @@ def test_python_api_example_runs(tmp_path):
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
     first, second = res.stdout.split("\n")[:2]
-    assert first == "1024 builtin-text ['dpmpp_2m']"
+    assert first == "4096 builtin-text ['dpmpp_2m', 'dpmpp_2m']"  # base, then its upsampler
     assert second == "torch.Size([1, 6, 128])"
     assert (tmp_path / "cube.ply").stat().st_size > 1024 * 15

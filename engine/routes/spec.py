@@ -32,6 +32,9 @@ class StageSpec:
     s_churn: float = 0.0  # Heun churn (stochasticity); 0 = deterministic from x_T
     sampler: str = "heun"  # a key of SAMPLER_LABELS
     conditioned: bool = True  # whether this stage sees the route's conditioning
+    # where sampling starts: "noise" (pure noise at sigma_max, Point-E's way) or "low_res"
+    # (an upsampler only: each new point a copy of a low-res point, plus noise at sigma_max)
+    start: str = "noise"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,15 +40,19 @@ DEFAULTS = {
 }
 
 
-# Sampling defaults of the built-in upsampler (unguided: it sees only the low-res cloud)
+# Sampling defaults of the built-in upsampler (unguided: it sees only the low-res cloud). It
+# starts from three copies of each low-res point at sigma 0.2, the noise range it was trained
+# on last (recipe.UPSAMPLER_RECIPE phase 4); 6 Heun steps scored as well as 12 (probe, 8
+# prompts: Chamfer 0.1946 vs 0.1944, base 0.2221, its start with no network 0.2442).
 UPSAMPLER_DEFAULTS = {
     "sampler": "heun",
     "schedule": "cosine",
-    "steps": 12,
+    "steps": 6,
     "guidance": 0.0,
     "sigma_min": 1e-3,
-    "sigma_max": 20.0,
+    "sigma_max": 0.2,
     "s_churn": 0.0,
+    "start": "low_res",
 }
 
 

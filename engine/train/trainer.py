@@ -64,6 +64,10 @@ class TrainConfig:
     composite_prob: float = 0.25
     anneal_from: int = 0  # step where the linear learning-rate decay starts
     anneal_steps: int = 0  # length of that decay down to 5% of lr (0 = constant lr)
+    # > 0: train only the noise levels with sigma <= max_sigma (model units). An upsampler
+    # trained so starts from copies of the low-res points at that noise (StageSpec.start
+    # "low_res"): its whole capacity goes to the local work of placing the new points.
+    max_sigma: float = 0.0
 
 
 TINY = TrainConfig(
@@ -193,6 +197,7 @@ def upsampler_loss_on_batch(
     x_data: torch.Tensor,
     gen: torch.Generator,
     max_loss_weight: float = 1.0,
+    max_sigma: float = 0.0,
 ) -> torch.Tensor:
     """The upsampler's loss: the first quarter of each (uniformly drawn, unordered) cloud is
     the clean low-res condition in data units, the rest is what it learns to denoise."""
@@ -202,7 +207,7 @@ def upsampler_loss_on_batch(
     low_res, x_new = x_data[:, :, :low], x_data[:, :, low:]
     set_points(model, n - low, low)
     return diffusion_loss(
-        lambda xt, t: model(xt, t, low_res), schedule, x_new, gen, max_loss_weight
+        lambda xt, t: model(xt, t, low_res), schedule, x_new, gen, max_loss_weight, max_sigma
     )
 
 
@@ -212,11 +217,13 @@ def diffusion_loss(
     x_data: torch.Tensor,
     gen: torch.Generator,
     max_loss_weight: float = 1.0,
+    max_sigma: float = 0.0,
 ) -> torch.Tensor:
-    """Weighted epsilon MSE of `predict(x_t, t)` (see loss_on_batch) on data-space clouds."""
+    """Weighted epsilon MSE of `predict(x_t, t)` (see loss_on_batch) on data-space clouds,
+    at steps drawn uniformly from all of them, or from those with sigma <= max_sigma."""
     x0 = ChannelScaling().scale(x_data)  # (B, 6, N) model space
     b = x0.shape[0]
-    t = torch.randint(0, schedule.timesteps, (b,), generator=gen)
+    t = torch.randint(0, steps_up_to(schedule, max_sigma), (b,), generator=gen)
     noise = torch.randn(x0.shape, generator=gen)
     xt = schedule.q_sample(x0, t, noise)
     eps = predict(xt, t)[:, :6]
@@ -226,6 +233,15 @@ def diffusion_loss(
     abar = torch.from_numpy(schedule.alphas_cumprod).to(torch.float32)[t]
     weight = (1.0 + (1.0 - abar) / abar).clamp(max=max_loss_weight)  # 1 + 1/SNR
     return (per_sample * weight).mean()
+
+
+def steps_up_to(schedule: NoiseSchedule, max_sigma: float) -> int:
+    """How many of the schedule's steps have sigma <= max_sigma (all of them for 0; >= 1)."""
+    if max_sigma <= 0:
+        return schedule.timesteps
+    abar = schedule.alphas_cumprod
+    sigmas = ((1.0 - abar) / abar) ** 0.5
+    return max(1, int((sigmas <= max_sigma).sum()))
 
 
 def save_atomic(obj: dict, path: Path) -> None:
@@ -424,7 +440,9 @@ def train(
         for group in state.opt.param_groups:
             group["lr"] = lr_at(cfg, state.step)
         if cfg.kind == "upsampler":
-            loss = upsampler_loss_on_batch(state.net, schedule, x, gen, cfg.max_loss_weight)
+            loss = upsampler_loss_on_batch(
+                state.net, schedule, x, gen, cfg.max_loss_weight, cfg.max_sigma
+            )
         else:
             loss = loss_on_batch(state.net, schedule, captions, x, gen, cfg.max_loss_weight)
         state.opt.zero_grad(set_to_none=True)

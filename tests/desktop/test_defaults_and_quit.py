@@ -41,10 +41,10 @@ def test_fresh_window_equals_the_cli_for_the_same_prompt_and_seed(make_window, q
     from engine.export import load
 
     cli = load(out)
-    assert len(cli) == len(shown) == 1024
+    assert len(cli) == len(shown) == 4096  # the built-in model and its upsampler
     np.testing.assert_allclose(shown.coords, cli.coords, atol=1e-5)
     np.testing.assert_allclose(shown.colors, cli.colors, atol=1e-5)
-    assert shown.meta["guidance"] == [1.5], "the built-in model's tuned guidance"
+    assert shown.meta["guidance"] == [1.5, 0.0], "the tuned base guidance; unguided upsampler"
 
 
 def test_export_then_quit_ends_every_thread_without_a_warning(make_window, qtbot, qtlog, tmp_path):

@@ -105,7 +105,16 @@ def test_re_upsampling_an_edited_base_keeps_it_as_the_first_points():
     np.testing.assert_array_equal(again.coords[:256], base.coords)  # nothing to resample
 
 
-def test_re_upsampling_needs_a_route_with_an_upsampler():
+def test_re_upsampling_needs_a_route_with_an_upsampler(monkeypatch):
+    """An app shipped without resources/models/upsampler.json: the built-in route ends at the
+    base stage, and a re-upsample request is refused with a message."""
+    import dataclasses
+
+    from engine.routes import ROUTES
+
+    builtin = ROUTES["builtin-text"]
+    bare = dataclasses.replace(builtin, upsampler=None, stages=builtin.stages[:1])
+    monkeypatch.setitem(ROUTES, "builtin-text", bare)
     cloud = np.zeros((1024, 6), np.float32)
     with pytest.raises(UserInputError, match="no upsampler"):
         check_request(GenerationRequest(prompt="a red cube", base_cloud=cloud))

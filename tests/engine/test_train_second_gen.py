@@ -170,3 +170,63 @@ def test_damaged_upsampler_files_give_a_clear_error(tmp_path: Path) -> None:
     weights.unlink()
     with pytest.raises(CheckpointError, match="missing"):
         load_upsampler_from(folder)
+
+
+def test_low_noise_training_draws_only_the_low_noise_steps() -> None:
+    """recipe phase 4: the upsampler trains only where its sampling (from copies of the
+    low-res points) runs; sigma 0 keeps the whole range."""
+    schedule = NoiseSchedule.from_name("cosine")
+    abar = schedule.alphas_cumprod
+    sigmas = np.sqrt((1 - abar) / abar)
+    bound = trainer.steps_up_to(schedule, 0.3)
+    assert sigmas[bound - 1] <= 0.3 < sigmas[bound]
+    assert trainer.steps_up_to(schedule, 0.0) == schedule.timesteps
+    x = torch.zeros(256, 6, 8)
+    for max_sigma, expect_high in ((0.3, False), (0.0, True)):
+        seen = []
+
+        def predict(xt, t, seen=seen):
+            seen.append(t)
+            return torch.zeros(xt.shape[0], 12, xt.shape[2])
+
+        gen = torch.Generator().manual_seed(0)
+        trainer.diffusion_loss(predict, schedule, x, gen, 30.0, max_sigma)
+        assert bool(seen[0].max() >= bound) is expect_high
+    assert seen[0].min() >= 0
+
+
+def test_upsampler_can_start_from_copies_of_the_low_res_points(tmp_path: Path) -> None:
+    """start "low_res": new point k starts as low-res point k mod L plus a little noise, so a
+    short run from sigma 0.01 leaves each new point beside its source point, colour and all."""
+    from engine.stages import Stage, low_res_copies, sample_stages
+
+    state = trainer.new_state(trainer.PRESETS["tiny-upsampler"])
+    up = state.ema["model"].eval()
+    trainer.set_points(up, 3072, 1024)
+    low = make_batch(5, 0, 1, 1024, 0.6, 2)[1]
+    copies = low_res_copies(low, 3072)
+    assert torch.equal(copies[:, :, 1024 + 7], low[:, :, 7])
+
+    def run(start: str) -> torch.Tensor:
+        stage = Stage(
+            name="upsample", model=up, schedule=NoiseSchedule.from_name("cosine"),
+            n_points=3072, guidance=0.0, steps=3, sigma_max=0.01, uses_low_res=True,
+            start=start,
+        )  # fmt: skip
+        gen = torch.Generator().manual_seed(0)
+        run = sample_stages([stage], generator=gen, low_res=low)
+        while True:
+            try:
+                next(run)
+            except StopIteration as done:
+                return done.value
+
+    out = run("low_res")
+    torch.testing.assert_close(out[:, :, :1024], low)
+    new = out[:, :, 1024:]
+    assert (new[:, :3] - copies[:, :3]).abs().max() < 0.05  # data units: the box is +-0.5
+    assert (new[:, 3:] - copies[:, 3:]).abs().max() < 8  # RGB levels of 255
+    assert (run("noise")[:, :3, 1024:] - copies[:, :3]).abs().mean() > 0.1
+    with pytest.raises(ValueError, match="only an upsampling stage"):
+        Stage(name="base", model=up, schedule=NoiseSchedule.from_name("cosine"),
+              n_points=8, start="low_res")  # fmt: skip
