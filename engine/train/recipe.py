@@ -96,8 +96,26 @@ UPSAMPLER_RECIPE: tuple[Phase, ...] = (
     Phase(until=3256, max_sigma=0.3, lr=5e-4, anneal_steps=1500),
 )
 
+# The third phase (fifth session): more of the second generation's stream, from its shipped
+# EMA weights with a fresh optimizer (so `--from-model resources/models` and a replay agree)
+# and a lower learning rate. Every setting is spelled out: an exported model's JSON records
+# only the sizes, and this phase must not depend on where its state came from.
+THIRD: tuple[Phase, ...] = (
+    Phase(
+        until=12387 + 6000,
+        generation=2,
+        composite_prob=0.6,
+        point_cycle=((256, 32), (512, 16), (256, 32), (1024, 8)),
+        restart_from_ema=True,
+        max_loss_weight=30.0,
+        lr=2.5e-4,
+        anneal_steps=6000,
+        ema=0.995,
+    ),
+)
+
 #: Everything `python main.py train` replays: the first generation, then the second.
-RECIPE: tuple[Phase, ...] = SHIPPED + SECOND
+RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD
 
 
 def phase_start(phases: Sequence[Phase], index: int) -> int:
@@ -130,9 +148,9 @@ def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> 
     state.config = dataclasses.replace(state.config, **changes)
     if phase.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)
-    if grows:  # the new stream's words, then (once) back to the EMA weights
-        if phase.restart_from_ema and state.step == start:
-            trainer.restart_optimizer(state, from_ema=True)
+    if phase.restart_from_ema and state.step == start:  # once, at the phase's first step
+        trainer.restart_optimizer(state, from_ema=True)
+    if grows:  # the new stream's words
         trainer.use_vocabulary(state, vocabulary(state.config.generation))
 
 

@@ -1,6 +1,6 @@
 """The built-in model's output for a fixed prompt and seed, recorded from the shipped weights:
 refactors of the request path must leave it bit for bit (to float32 rounding) the same.
-Re-recorded when the weights change (second generation, step 12,387; upsampler, step 3,256)."""
+Re-recorded when the weights change (text model step 18,387; upsampler step 3,256)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,26 @@ import engine
 
 # engine.generate(prompt="a red cube", seed=0) at the shipped defaults (Heun, 24 steps,
 # guidance 1.5; then the built-in upsampler, Heun 6 steps from copies of the base points),
-# recorded from the pipeline with the second-generation weights. The base's 1,024 points come
-# first and were the same before the upsampler shipped.
+# recorded from the pipeline with the step-18,387 text model. The base's 1,024 points come
+# first, exactly what the base stage alone makes.
 FIRST_COORDS = [
-    [-0.39506412, -0.41624737, 0.24389932],
-    [-0.39924729, -0.0619466, 0.36561811],
-    [-0.13965952, -0.42564261, 0.25928912],
-    [-0.2139117, -0.4969027, -0.28077981],
+    [-0.39624667, -0.4208453, 0.26337188],
+    [-0.40437225, -0.06210752, 0.36113435],
+    [-0.13891177, -0.43010363, 0.27131438],
+    [-0.20946991, -0.48046452, -0.2791121],
 ]
 BASE_LAST_COORDS = [
-    [0.38076594, -0.48825923, -0.36532128],
-    [-0.46363983, 0.41825795, -0.34165338],
+    [0.3721888, -0.4827172, -0.39387396],
+    [-0.4538466, 0.42246273, -0.35485402],
 ]
-LAST_COORDS = [[0.31901857, -0.49969536, -0.2894855], [-0.4577455, 0.2947761, -0.3883986]]
-LAST_COLOURS = [[0.8039216, 0.05098039, 0.01176471], [0.8117647, 0.03921569, 0.03137255]]
+LAST_COORDS = [[0.3025018, -0.49868062, -0.31660414], [-0.44553468, 0.29745513, -0.40560025]]
 FIRST_COLOURS = [
-    [0.79607844, 0.05882353, 0.02745098],
-    [0.81568629, 0.05490196, 0.01960784],
-    [0.81176472, 0.04705882, 0.01176471],
-    [0.81176472, 0.04705882, 0.00392157],
+    [0.84313726, 0.04313726, 0.03921569],
+    [0.8627451, 0.03529412, 0.03529412],
+    [0.85490197, 0.03137255, 0.02745098],
+    [0.85882354, 0.03137255, 0.02352941],
 ]
+LAST_COLOURS = [[0.84705883, 0.03921569, 0.02745098], [0.85882354, 0.02745098, 0.04705882]]
 
 
 def test_red_cube_seed_0_is_unchanged():

@@ -230,3 +230,22 @@ def test_upsampler_can_start_from_copies_of_the_low_res_points(tmp_path: Path) -
     with pytest.raises(ValueError, match="only an upsampling stage"):
         Stage(name="base", model=up, schedule=NoiseSchedule.from_name("cosine"),
               n_points=8, start="low_res")  # fmt: skip
+
+
+def test_a_phase_can_restart_from_the_ema_weights_within_a_generation(tmp_path: Path) -> None:
+    """recipe.THIRD: a fresh optimizer on the EMA weights at the phase's first step, also when
+    the generation stays the same, so a replay and `--from-model` start the phase alike."""
+    cfg = dataclasses.replace(trainer.PRESETS["tiny"], seed=3, generation=2)
+    state = trainer.new_state(cfg)
+    trainer.train(state, tmp_path / "a", max_steps=4)
+    pairs = list(zip(state.net.parameters(), state.ema.parameters(), strict=True))
+    assert any(not torch.equal(p, q) for p, q in pairs)
+    phase = dataclasses.replace(recipe.THIRD[0], until=6, point_cycle=((64, 4),))
+    recipe.apply_overrides(state, phase, start=4)
+    for p, q in zip(state.net.parameters(), state.ema.parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+    assert not state.opt.state  # a fresh optimizer
+    trainer.train(state, tmp_path / "a", max_steps=5)
+    before = [p.detach().clone() for p in state.net.parameters()]
+    recipe.apply_overrides(state, phase, start=4)  # resumed inside the phase: no second restart
+    assert all(torch.equal(a, b) for a, b in zip(before, state.net.parameters(), strict=True))
