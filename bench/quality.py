@@ -40,7 +40,7 @@ from engine.embedded import (
     upsample,
 )
 from engine.routes import get_preset
-from engine.stages import low_res_copies
+from engine.stages import start_sample
 from engine.train.captions import HELD_OUT, HELD_OUT_OBJECTS, object_caption
 from engine.train.metrics import (
     chamfer,
@@ -227,13 +227,13 @@ def _start_clouds(
     d = read_config(folder, UPSAMPLER_CONFIG).get("defaults", {})
     if d.get("start", "noise") != "low_res":
         return None
-    scaling, n, sigma = ChannelScaling(), upsampler.config.n_ctx, float(d["sigma_max"])
+    n, sigma = upsampler.config.n_ctx, float(d["sigma_max"])
     parts = []
     for i in range(0, len(x), batch):
         low = x[i : i + batch].float()
         gen = torch.Generator().manual_seed(seed + i)
-        noise = torch.randn((low.shape[0], 6, n), generator=gen) * sigma
-        start = scaling.unscale(scaling.scale(low_res_copies(low, n)) + noise)
+        noise = torch.randn((low.shape[0], 6, n), generator=gen)
+        start = ChannelScaling().unscale(start_sample(noise, sigma, "low_res", low))
         parts.append(torch.cat([low, start], dim=2))
     return torch.cat(parts).numpy()
 

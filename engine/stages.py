@@ -131,6 +131,22 @@ def low_res_copies(low_res: torch.Tensor, n: int) -> torch.Tensor:
     return low_res[:, :, index]
 
 
+def start_sample(
+    noise: torch.Tensor,
+    sigma_max: float,
+    start: str = "noise",
+    low_res: torch.Tensor | None = None,
+    scaling: ChannelScaling | None = None,
+) -> torch.Tensor:
+    """x_T in model space from unit noise (B, 6, n): the noise at sigma_max, plus (start
+    "low_res") the copies of the low-res data points it starts beside."""
+    x_t = noise * sigma_max
+    if start == "low_res":
+        copies = low_res_copies(low_res.cpu().float(), noise.shape[2])
+        x_t = x_t + (scaling or ChannelScaling()).scale(copies)
+    return x_t
+
+
 def _cancellable(
     denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     should_cancel: Callable[[], bool] | None,
@@ -202,10 +218,9 @@ def sample_stages(
         denoiser = _cancellable(guided(den, stage.guidance), should_cancel)
         shape = (batch, 6, stage.n_points)
         raw = _per_row_noise(generators)
-        x_t = raw(torch.Size(shape)) * stage.sigma_max
-        if stage.start == "low_res":
-            x_t = x_t + stage.scaling.scale(low_res_copies(previous.cpu().float(), stage.n_points))
-        x_t = x_t.to(p.device, p.dtype)
+        x_t = start_sample(
+            raw(torch.Size(shape)), stage.sigma_max, stage.start, previous, stage.scaling
+        ).to(p.device, p.dtype)
 
         def draw(shape, raw=raw, p=p):
             return raw(shape).to(p.device, p.dtype)

@@ -96,22 +96,12 @@ UPSAMPLER_RECIPE: tuple[Phase, ...] = (
     Phase(until=3256, max_sigma=0.3, lr=5e-4, anneal_steps=1500),
 )
 
-# The third phase (fifth session): more of the second generation's stream, from its shipped
-# EMA weights with a fresh optimizer (so `--from-model resources/models` and a replay agree)
-# and a lower learning rate. Every setting is spelled out: an exported model's JSON records
-# only the sizes, and this phase must not depend on where its state came from.
+# The third phase (fifth session): the second generation's settings again (its stream, a
+# fresh optimizer on the EMA weights, so `--from-model resources/models` and a replay agree)
+# for 6,000 more steps at a lower learning rate. Every setting comes from the phase itself:
+# an exported model's JSON records only the sizes.
 THIRD: tuple[Phase, ...] = (
-    Phase(
-        until=12387 + 6000,
-        generation=2,
-        composite_prob=0.6,
-        point_cycle=((256, 32), (512, 16), (256, 32), (1024, 8)),
-        restart_from_ema=True,
-        max_loss_weight=30.0,
-        lr=2.5e-4,
-        anneal_steps=6000,
-        ema=0.995,
-    ),
+    dataclasses.replace(SECOND[0], until=12387 + 6000, lr=2.5e-4, anneal_steps=6000),
 )
 
 #: Everything `python main.py train` replays: the first generation, then the second.

@@ -239,9 +239,7 @@ def steps_up_to(schedule: NoiseSchedule, max_sigma: float) -> int:
     """How many of the schedule's steps have sigma <= max_sigma (all of them for 0; >= 1)."""
     if max_sigma <= 0:
         return schedule.timesteps
-    abar = schedule.alphas_cumprod
-    sigmas = ((1.0 - abar) / abar) ** 0.5
-    return max(1, int((sigmas <= max_sigma).sum()))
+    return max(1, int((schedule.sqrt_recipm1_alphas_cumprod <= max_sigma).sum()))
 
 
 def save_atomic(obj: dict, path: Path) -> None:
