@@ -11,6 +11,7 @@ import traceback
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from desktop import gui_gc
 from desktop.paths import APP_NAME, ORG_NAME, data_dir
 from engine.userdata import resources_dir
 
@@ -55,6 +56,7 @@ def share_cpu_with_software_gl() -> None:
 def create_app(argv: list[str] | None = None) -> QApplication:
     share_cpu_with_software_gl()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    gui_gc.install(app)  # reference cycles of widgets are freed on this thread only
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     icon = RESOURCES / "icons" / "app.svg"

@@ -3,6 +3,7 @@ cleanly (a thread, timer or plotter left running fails the test)."""
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,18 @@ import pytest
 
 from engine.pointcloud import PointCloud
 from engine.requests import GenerationRequest, PipelineStep
+
+
+@pytest.fixture(scope="package", autouse=True)
+def gui_thread_gc(qapp):
+    """As in the app (desktop.app.create_app): cycles are collected on the GUI thread only, so
+    a closed window's widgets and VTK objects are never destroyed by a worker thread."""
+    from desktop.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    yield collector
+    collector.stop()
+    gc.collect()
 
 
 @pytest.fixture
@@ -94,6 +107,8 @@ def make_window(qtbot, studio_home, settings):
             errors.append(str(exc))
         window.deleteLater()
     qtbot.wait(20)
+    windows.clear()
+    gc.collect()  # the windows' cycles go now, on this (the GUI) thread
     if errors:
         pytest.fail("; ".join(errors))
 
