@@ -73,7 +73,42 @@ def make_batch(
 ) -> tuple[list[str], torch.Tensor, list[ObjectSpec]]:
     """Batch `step` of the stream seeded by `seed`: the same arguments give the same batch,
     so a resumed run sees exactly the data it would have seen. Returns captions, x (B, 6, N)."""
+    captions, x, specs, _ = make_parts_batch(
+        seed, step, batch, n_points, composite_prob, generation
+    )
+    return captions, x, specs
+
+
+def make_parts_batch(
+    seed: int,
+    step: int,
+    batch: int,
+    n_points: int,
+    composite_prob: float = 0.25,
+    generation: int = 1,
+) -> tuple[list[str], torch.Tensor, list[ObjectSpec], torch.Tensor]:
+    """make_batch() plus each point's part slot (B, N): the same draws, so the same batch."""
     rng = np.random.default_rng([seed, step])
     specs = [random_spec(rng, composite_prob, generation) for _ in range(batch)]
-    x = np.stack([to_data_space(*render(s, n_points, rng)) for s in specs])  # (B, 6, N)
-    return [s.caption for s in specs], torch.from_numpy(x), specs
+    clouds = [render_parts(s, n_points, rng) for s in specs]
+    x = np.stack([to_data_space(xyz, rgb) for xyz, rgb, _ in clouds])  # (B, 6, N)
+    slots = np.stack([slot for _, _, slot in clouds])  # (B, N)
+    return [s.caption for s in specs], torch.from_numpy(x), specs, torch.from_numpy(slots)
+
+
+def part_weights(slots: torch.Tensor, cap: float) -> torch.Tensor:
+    """Per-point loss weights (B, N) that give each part of a cloud the same total weight,
+    each point's weight capped at `cap` times the others' before normalising to mean 1.
+
+    Uniform sampling by area leaves a duck's beak 3% of its points and a dumbbell's bar 7%,
+    so a plain mean lets the model paint them the main colour at almost no cost. A cloud of
+    one part (every primitive) keeps weight 1 everywhere."""
+    slots = slots.long()
+    n_parts = int(slots.max()) + 1 if slots.numel() else 1
+    onehot = torch.nn.functional.one_hot(slots, n_parts).to(torch.float32)  # (B, N, P)
+    share = onehot.mean(dim=1)  # (B, P): each part's fraction of the points
+    present = (share > 0).sum(dim=1, keepdim=True).to(torch.float32)  # (B, 1)
+    want = (1.0 / present) / share.clamp(min=1e-9)  # (B, P): equal total per present part
+    want = want / want.min(dim=1, keepdim=True).values  # the largest part weighs 1
+    w = torch.gather(want.clamp(max=cap), 1, slots)  # (B, N)
+    return w / w.mean(dim=1, keepdim=True)

@@ -36,6 +36,7 @@ class Overrides:
     point_cycle: tuple[tuple[int, int], ...] | None = None
     restart_from_ema: bool = False
     max_sigma: float | None = None  # train only noise levels up to this sigma (0 = all)
+    part_balance: float | None = None  # each part of an object weighs the same (0 = off)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +129,8 @@ def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> 
         changes["lr"] = phase.lr
     if phase.max_sigma is not None:
         changes["max_sigma"] = phase.max_sigma
+    if phase.part_balance is not None:
+        changes["part_balance"] = phase.part_balance
     if phase.composite_prob is not None:
         changes["composite_prob"] = phase.composite_prob
     if phase.point_cycle is not None:

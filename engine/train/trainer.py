@@ -18,7 +18,7 @@ from engine.fileio import atomic_path
 from engine.models import build_model
 from engine.models.text_encoder import TextEncoder, TextEncoderConfig
 from engine.train.captions import vocabulary
-from engine.train.dataset import make_batch
+from engine.train.dataset import make_parts_batch, part_weights
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ class TrainConfig:
     # trained so starts from copies of the low-res points at that noise (StageSpec.start
     # "low_res"): its whole capacity goes to the local work of placing the new points.
     max_sigma: float = 0.0
+    # > 0: weight each point's loss so every part of an object counts the same in total
+    # (dataset.part_weights, each weight capped at this many times the main part's); 0 = off
+    part_balance: float = 0.0
 
 
 TINY = TrainConfig(
@@ -179,6 +182,7 @@ def loss_on_batch(
     x_data: torch.Tensor,
     gen: torch.Generator,
     max_loss_weight: float = 1.0,
+    point_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Epsilon MSE over channels 0-5 at uniformly drawn integer steps, weighted per sample by
     min(1 + 1/SNR, max_loss_weight) (see TrainConfig.max_loss_weight).
@@ -188,7 +192,14 @@ def loss_on_batch(
     model = net["model"]
     cond = net["encoder"].encode(captions)  # (B, D)
     set_points(model, x_data.shape[2])
-    return diffusion_loss(lambda xt, t: model(xt, t, cond), schedule, x_data, gen, max_loss_weight)
+    return diffusion_loss(
+        lambda xt, t: model(xt, t, cond),
+        schedule,
+        x_data,
+        gen,
+        max_loss_weight,
+        point_weight=point_weight,
+    )
 
 
 def upsampler_loss_on_batch(
@@ -218,16 +229,21 @@ def diffusion_loss(
     gen: torch.Generator,
     max_loss_weight: float = 1.0,
     max_sigma: float = 0.0,
+    point_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Weighted epsilon MSE of `predict(x_t, t)` (see loss_on_batch) on data-space clouds,
-    at steps drawn uniformly from all of them, or from those with sigma <= max_sigma."""
+    at steps drawn uniformly from all of them, or from those with sigma <= max_sigma;
+    `point_weight` (B, N), mean 1 per cloud, weights each point's error."""
     x0 = ChannelScaling().scale(x_data)  # (B, 6, N) model space
     b = x0.shape[0]
     t = torch.randint(0, steps_up_to(schedule, max_sigma), (b,), generator=gen)
     noise = torch.randn(x0.shape, generator=gen)
     xt = schedule.q_sample(x0, t, noise)
     eps = predict(xt, t)[:, :6]
-    per_sample = ((eps - noise) ** 2).mean(dim=(1, 2))  # (B,)
+    per_point = ((eps - noise) ** 2).mean(dim=1)  # (B, N)
+    if point_weight is not None:
+        per_point = per_point * point_weight
+    per_sample = per_point.mean(dim=1)  # (B,)
     if max_loss_weight <= 1.0:
         return per_sample.mean()
     abar = torch.from_numpy(schedule.alphas_cumprod).to(torch.float32)[t]
@@ -430,7 +446,7 @@ def train(
             break
         t0 = time.monotonic()
         n_points, batch = cfg.point_cycle[state.step % len(cfg.point_cycle)]
-        captions, x, _ = make_batch(
+        captions, x, _, slots = make_parts_batch(
             cfg.seed, state.step, batch, n_points, cfg.composite_prob, cfg.generation
         )
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + state.step)
@@ -442,7 +458,8 @@ def train(
                 state.net, schedule, x, gen, cfg.max_loss_weight, cfg.max_sigma
             )
         else:
-            loss = loss_on_batch(state.net, schedule, captions, x, gen, cfg.max_loss_weight)
+            weight = part_weights(slots, cfg.part_balance) if cfg.part_balance > 0 else None
+            loss = loss_on_batch(state.net, schedule, captions, x, gen, cfg.max_loss_weight, weight)
         state.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net_params, cfg.grad_clip)

@@ -249,3 +249,63 @@ def test_a_phase_can_restart_from_the_ema_weights_within_a_generation(tmp_path: 
     before = [p.detach().clone() for p in state.net.parameters()]
     recipe.apply_overrides(state, phase, start=4)  # resumed inside the phase: no second restart
     assert all(torch.equal(a, b) for a, b in zip(before, state.net.parameters(), strict=True))
+
+
+def test_part_weights_give_each_part_the_same_total() -> None:
+    """A duck's beak is 3% of its points: balanced, it weighs as much as the body up to the
+    cap; a one-part cloud (a primitive) keeps weight 1 everywhere; every cloud's mean is 1."""
+    from engine.train.dataset import part_weights
+
+    slots = torch.zeros(3, 100, dtype=torch.long)
+    slots[0, :30] = 1  # 30% / 70%: under the cap, so both parts total the same
+    slots[1, :3] = 1  # 3% / 97%: the beak's weight stops at 4x the body's
+    w = part_weights(slots, cap=4.0)
+    assert torch.allclose(w.mean(dim=1), torch.ones(3))
+    assert torch.isclose(w[0, :30].sum(), w[0, 30:].sum())
+    assert torch.isclose(w[1, 0] / w[1, 50], torch.tensor(4.0))
+    assert torch.equal(w[2], torch.ones(100))
+
+
+def test_balanced_loss_is_the_point_errors_reweighted() -> None:
+    """diffusion_loss with part weights is the mean of each point's error times its weight,
+    the same batch, noise and steps as without (the data stream is unchanged)."""
+    from engine.train.dataset import make_parts_batch, part_weights
+
+    _, x, _, slots = make_parts_batch(3, 0, 4, 128, 1.0, 2)
+    assert torch.equal(x, make_batch(3, 0, 4, 128, 1.0, 2)[1])
+    schedule = NoiseSchedule.from_name("cosine")
+
+    def predict(xt, t):  # predicts no noise: each point's error is its noise
+        return torch.zeros(xt.shape[0], 12, xt.shape[2])
+
+    def loss(weight):
+        gen = torch.Generator().manual_seed(0)
+        return trainer.diffusion_loss(predict, schedule, x, gen, 1.0, point_weight=weight)
+
+    gen = torch.Generator().manual_seed(0)
+    torch.randint(0, schedule.timesteps, (4,), generator=gen)  # the loss's own draws
+    err = (torch.randn(x.shape, generator=gen) ** 2).mean(dim=1)  # (B, N)
+    w = part_weights(slots, 4.0)
+    assert torch.isclose(loss(None), err.mean(), rtol=1e-5)
+    assert torch.isclose(loss(w), (err * w).mean(), rtol=1e-5)
+    assert not torch.isclose(loss(w), loss(None), rtol=1e-3)
+
+
+def test_training_with_part_balance_takes_a_different_step(tmp_path: Path) -> None:
+    """The train loop passes the weights on: from the same seed and batch, one step with
+    part_balance moves the weights differently from one without; the data are the same."""
+    cfg = dataclasses.replace(trainer.PRESETS["tiny"], composite_prob=1.0)
+    moved = []
+    for balance in (0.0, 4.0):
+        state = trainer.new_state(dataclasses.replace(cfg, part_balance=balance))
+        trainer.train(state, tmp_path / str(balance), max_steps=1)
+        moved.append(torch.cat([p.flatten() for p in state.net.parameters()]))
+    assert not torch.allclose(moved[0], moved[1])
+
+
+def test_a_phase_can_switch_part_balance_on() -> None:
+    state = trainer.new_state(trainer.PRESETS["tiny"])
+    recipe.apply_overrides(state, recipe.Overrides(part_balance=4.0), start=0)
+    assert state.config.part_balance == 4.0
+    recipe.apply_overrides(state, recipe.Overrides(), start=0)  # None keeps it
+    assert state.config.part_balance == 4.0
