@@ -136,3 +136,17 @@ def test_when_drawn_waits_for_the_frame_that_shows_the_change(viewer, qtbot):
     assert (seen[0][..., 2] > 200)[spot].mean() > 0.9, "the frame shows the new colours"
     viewer.when_drawn(lambda: seen.append(None))
     assert len(seen) == 2, "nothing pending: called at once"
+
+
+def test_the_view_stays_fitted_to_the_data_space(viewer, qtbot):
+    """Removing the start-up warm-up point and the hint must not re-fit the camera to what
+    is left (the grid alone: focus on the floor, the top of every cloud cut off)."""
+    camera = viewer.plotter.camera
+    qtbot.waitUntil(lambda: viewer.frames > 0, timeout=10_000)  # the warm-up point is gone
+    viewer.show_points(*_points(1024, 0))  # the first points remove the hint
+    viewer.flush()
+    seen = (camera.focal_point, camera.position)
+    viewer.reset_view()  # the fit of Point-E's whole data box
+    np.testing.assert_allclose(camera.focal_point, (0.0, 0.0, 0.0), atol=1e-9)
+    np.testing.assert_allclose(seen[0], camera.focal_point, atol=1e-9)
+    np.testing.assert_allclose(seen[1], camera.position, atol=1e-9)
