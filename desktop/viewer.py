@@ -126,9 +126,7 @@ class Viewer(QObject):
         self.request_render()
 
     def _create_actor(self, coords: np.ndarray, rgb: np.ndarray) -> None:
-        # reset_camera=False: pyvista would otherwise re-fit the camera to what is left (the
-        # grid alone, its focus on the floor), cutting off the top of every cloud after it
-        self.plotter.remove_actor(self._hint, reset_camera=False, render=False)
+        self.plotter.remove_actor(self._hint, render=False)  # the caller asks for one frame
         self.actor, self.cloud = self._add_cloud_actor(coords, rgb, "cloud")
 
     def _warmup_actor(self, coords: np.ndarray):
@@ -284,8 +282,8 @@ class Viewer(QObject):
     def _fit_data_space(self) -> None:
         self.plotter.view_isometric(render=False)
         self.plotter.reset_camera(bounds=DATA_BOUNDS, render=False)
-        # marked as set: pyvista's `plotter.camera` would otherwise re-fit an unset camera to
-        # the actors on its first use (the grid alone: the view centred on the floor)
+        # marked as set: pyvista re-fits an unset camera to the actors (the grid alone: the
+        # view centred on the floor) on the first use of `plotter.camera` and on remove_actor
         self.plotter.renderer.camera.is_set = True
 
     def reset_view(self) -> None:
@@ -376,7 +374,7 @@ class Viewer(QObject):
         """Forget the current cloud (the next step creates the actor again)."""
         if self._closed or self.actor is None:
             return
-        self.plotter.remove_actor(self.actor, reset_camera=False, render=False)
+        self.plotter.remove_actor(self.actor, render=False)
         self.actor = None
         self.cloud = None
         self.request_render()

@@ -29,7 +29,7 @@ class ShaderWarmup:
         """After the first frame: the actor goes, culling comes back (idempotent)."""
         if self.actor is None:
             return
-        self.plotter.remove_actor(self.actor, reset_camera=False, render=False)
+        self.plotter.remove_actor(self.actor, render=False)
         self.actor = None
         for culler in self._cullers:
             self.plotter.renderer.GetCullers().AddItem(culler)
