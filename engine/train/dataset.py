@@ -70,24 +70,10 @@ def make_batch(
     n_points: int,
     composite_prob: float = 0.25,
     generation: int = 1,
-) -> tuple[list[str], torch.Tensor, list[ObjectSpec]]:
-    """Batch `step` of the stream seeded by `seed`: the same arguments give the same batch,
-    so a resumed run sees exactly the data it would have seen. Returns captions, x (B, 6, N)."""
-    captions, x, specs, _ = make_parts_batch(
-        seed, step, batch, n_points, composite_prob, generation
-    )
-    return captions, x, specs
-
-
-def make_parts_batch(
-    seed: int,
-    step: int,
-    batch: int,
-    n_points: int,
-    composite_prob: float = 0.25,
-    generation: int = 1,
 ) -> tuple[list[str], torch.Tensor, list[ObjectSpec], torch.Tensor]:
-    """make_batch() plus each point's part slot (B, N): the same draws, so the same batch."""
+    """Batch `step` of the stream seeded by `seed`: the same arguments give the same batch,
+    so a resumed run sees exactly the data it would have seen. Returns captions, x (B, 6, N),
+    the specs and each point's part slot (B, N)."""
     rng = np.random.default_rng([seed, step])
     specs = [random_spec(rng, composite_prob, generation) for _ in range(batch)]
     clouds = [render_parts(s, n_points, rng) for s in specs]

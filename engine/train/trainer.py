@@ -18,7 +18,7 @@ from engine.fileio import atomic_path
 from engine.models import build_model
 from engine.models.text_encoder import TextEncoder, TextEncoderConfig
 from engine.train.captions import vocabulary
-from engine.train.dataset import make_parts_batch, part_weights
+from engine.train.dataset import make_batch, part_weights
 
 log = logging.getLogger(__name__)
 
@@ -446,7 +446,7 @@ def train(
             break
         t0 = time.monotonic()
         n_points, batch = cfg.point_cycle[state.step % len(cfg.point_cycle)]
-        captions, x, _, slots = make_parts_batch(
+        captions, x, _, slots = make_batch(
             cfg.seed, state.step, batch, n_points, cfg.composite_prob, cfg.generation
         )
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + state.step)

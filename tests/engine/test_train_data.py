@@ -94,9 +94,9 @@ def test_caption_names_colour_and_shape() -> None:
 
 
 def test_batches_are_reproducible() -> None:
-    caps, x, _ = make_batch(7, 3, 4, 128)
-    caps2, x2, _ = make_batch(7, 3, 4, 128)
-    _, x3, _ = make_batch(7, 4, 4, 128)
+    caps, x, *_ = make_batch(7, 3, 4, 128)
+    caps2, x2, *_ = make_batch(7, 3, 4, 128)
+    _, x3, *_ = make_batch(7, 4, 4, 128)
     assert caps == caps2 and np.array_equal(x.numpy(), x2.numpy())
     assert not np.array_equal(x.numpy(), x3.numpy())
     assert x.shape == (4, 6, 128)

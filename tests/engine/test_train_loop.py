@@ -23,7 +23,7 @@ def _fixed_loss(state: trainer.TrainState) -> float:
     """Loss of the current weights on one fixed batch with fixed steps and noise."""
     state.net.eval()  # no classifier-free dropout while measuring
     with torch.no_grad():
-        caps, x, _ = make_batch(99, 0, 32, 64)
+        caps, x, *_ = make_batch(99, 0, 32, 64)
         gen = torch.Generator().manual_seed(0)
         loss = trainer.loss_on_batch(state.net, NoiseSchedule.from_name("cosine"), caps, x, gen)
     state.net.train()
@@ -98,7 +98,7 @@ def test_cli_reports_missing_arguments(tmp_path: Path, capsys) -> None:
 def test_high_noise_weighting_leaves_low_noise_alone() -> None:
     torch.manual_seed(0)
     state = trainer.new_state(TINY)
-    caps, x, _ = make_batch(1, 0, 4, 32)
+    caps, x, *_ = make_batch(1, 0, 4, 32)
     schedule = NoiseSchedule.from_name("cosine")
 
     def loss(weight_cap: float, seed: int) -> float:

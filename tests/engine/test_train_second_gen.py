@@ -137,7 +137,7 @@ def test_upsampler_learns_exports_and_samples(tmp_path: Path) -> None:
     def fixed_loss() -> float:
         state.net.eval()
         with torch.no_grad():
-            _, x, _ = make_batch(77, 0, 16, 64, 0.6, 2)
+            _, x, *_ = make_batch(77, 0, 16, 64, 0.6, 2)
             gen = torch.Generator().manual_seed(0)
             loss = trainer.upsampler_loss_on_batch(state.net, schedule, x, gen)
         state.net.train()
@@ -269,10 +269,13 @@ def test_part_weights_give_each_part_the_same_total() -> None:
 def test_balanced_loss_is_the_point_errors_reweighted() -> None:
     """diffusion_loss with part weights is the mean of each point's error times its weight,
     the same batch, noise and steps as without (the data stream is unchanged)."""
-    from engine.train.dataset import make_parts_batch, part_weights
+    from engine.train.dataset import part_weights, render, to_data_space
 
-    _, x, _, slots = make_parts_batch(3, 0, 4, 128, 1.0, 2)
-    assert torch.equal(x, make_batch(3, 0, 4, 128, 1.0, 2)[1])
+    _, x, _, slots = make_batch(3, 0, 4, 128, 1.0, 2)
+    rng = np.random.default_rng([3, 0])  # the stream drawn as before slots were returned
+    specs = [random_spec(rng, 1.0, 2) for _ in range(4)]
+    before = np.stack([to_data_space(*render(spec, 128, rng)) for spec in specs])
+    assert torch.equal(x, torch.from_numpy(before))
     schedule = NoiseSchedule.from_name("cosine")
 
     def predict(xt, t):  # predicts no noise: each point's error is its noise
