@@ -37,6 +37,7 @@ class Overrides:
     restart_from_ema: bool = False
     max_sigma: float | None = None  # train only noise levels up to this sigma (0 = all)
     part_balance: float | None = None  # each part of an object weighs the same (0 = off)
+    layers: int | None = None  # deepen the transformer to this many blocks (trainer.grow_layers)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +140,8 @@ def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> 
     if grows:
         changes["generation"] = phase.generation
     state.config = dataclasses.replace(state.config, **changes)
+    if phase.layers is not None and phase.layers != state.config.layers:
+        trainer.grow_layers(state, phase.layers)  # before a restart from the EMA weights
     if phase.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)
     if phase.restart_from_ema and state.step == start:  # once, at the phase's first step

@@ -368,6 +368,41 @@ def use_vocabulary(state: TrainState, vocab: list[str] | tuple[str, ...]) -> Non
     restart_optimizer(state)
 
 
+def grow_layers(state: TrainState, layers: int) -> None:
+    """Deepen the diffusion transformer to `layers` blocks without changing what it computes.
+
+    The new blocks go after the trained ones with both output projections (attention's and
+    the MLP's) at zero, so each starts as the identity: the grown network's predictions are
+    the trained network's, and training decides what the extra depth adds. Same new blocks
+    in the trained and EMA weights; the optimizer restarts (its parameters changed)."""
+    from engine.models.layers import ResidualBlock
+
+    if state.config.kind != "base":
+        raise ValueError("only the text model can grow its layers")
+    old = state.config.layers
+    if layers < old:
+        raise ValueError(f"cannot shrink the transformer from {old} to {layers} blocks")
+    if layers == old:
+        return
+    state.config = dataclasses.replace(state.config, layers=layers)
+    torch.manual_seed(state.config.seed + 3)
+    blocks = state.net["model"].backbone.resblocks
+    cfg = state.net["model"].config
+    for _ in range(layers - old):
+        block = ResidualBlock(cfg.width, cfg.heads, cfg.init_scale)
+        with torch.no_grad():
+            for proj in (block.attn.c_proj, block.mlp.c_proj):
+                proj.weight.zero_()
+                proj.bias.zero_()
+        blocks.append(block)
+    ema_blocks = state.ema["model"].backbone.resblocks
+    for block in list(blocks)[old:]:
+        ema_blocks.append(copy.deepcopy(block).eval().requires_grad_(False))
+    for net in (state.net, state.ema):
+        net["model"].config = dataclasses.replace(net["model"].config, layers=layers)
+    restart_optimizer(state)
+
+
 def restart_optimizer(state: TrainState, from_ema: bool = False) -> None:
     """A fresh AdamW at the current settings; from_ema: the trained weights restart from the
     EMA weights (what was shipped), so a new data stream starts from the best model."""
