@@ -46,9 +46,7 @@ class FirstRun(QObject):
 
     def show_welcome(self) -> welcome.WelcomePanel:
         w = self.w
-        panel = welcome.WelcomePanel(
-            w.settings, self.report, w, installed=w.availability.installed
-        )
+        panel = welcome.WelcomePanel(w.settings, self.report, w, installed=w.availability.installed)
         panel.tryPromptRequested.connect(self._try)
         panel.modelsRequested.connect(w.open_models)
         old = w.dialogs.get("welcome")

@@ -36,9 +36,7 @@ class EditBar(QWidget):
         self.strength.setRange(5, 40)  # strength x10: 0.5 .. 4.0
         self.strength.setValue(20)
         self.strength.setMaximumWidth(90)
-        self.strength.setToolTip(
-            "Preview in red the stray points to remove; further right = fewer"
-        )
+        self.strength.setToolTip("Preview in red the stray points to remove; further right = fewer")
         self.strength.valueChanged.connect(lambda v: self.floatersPreviewed.emit(v / 10))
         row.addWidget(self.strength)
         self.remove = self._button("Remove", "Remove the stray points shown in red", row)
