@@ -106,8 +106,16 @@ THIRD: tuple[Phase, ...] = (
     dataclasses.replace(SECOND[0], until=12387 + 6000, lr=2.5e-4, anneal_steps=6000),
 )
 
+# The fourth phase (seventh session): the shipped step-18,387 model grown from 4 to 6 blocks
+# (trainer.grow_layers: the new blocks start as the identity), then the third phase's
+# settings for 5,000 steps. The 4-block model had plateaued on objects (a 7,000-step trial
+# with part-balanced loss gained nothing); the deeper one went from 71.4 % to 81.0 % right.
+FOURTH: tuple[Phase, ...] = (
+    dataclasses.replace(THIRD[0], until=18387 + 5000, anneal_steps=5000, layers=6),
+)
+
 #: Everything `python main.py train` replays: the first generation, then the second.
-RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD
+RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD + FOURTH
 
 
 def phase_start(phases: Sequence[Phase], index: int) -> int:
