@@ -148,7 +148,7 @@ def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> 
     if grows:
         changes["generation"] = phase.generation
     state.config = dataclasses.replace(state.config, **changes)
-    if phase.layers is not None and phase.layers != state.config.layers:
+    if phase.layers is not None:  # grow_layers does nothing once the depth is reached
         trainer.grow_layers(state, phase.layers)  # before a restart from the EMA weights
     if phase.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)

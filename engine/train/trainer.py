@@ -396,7 +396,7 @@ def grow_layers(state: TrainState, layers: int) -> None:
                 proj.bias.zero_()
         blocks.append(block)
     ema_blocks = state.ema["model"].backbone.resblocks
-    for block in list(blocks)[old:]:
+    for block in blocks[old:]:
         ema_blocks.append(copy.deepcopy(block).eval().requires_grad_(False))
     for net in (state.net, state.ema):
         net["model"].config = dataclasses.replace(net["model"].config, layers=layers)
