@@ -114,8 +114,14 @@ FOURTH: tuple[Phase, ...] = (
     dataclasses.replace(THIRD[0], until=18387 + 5000, anneal_steps=5000, layers=6),
 )
 
+# The fifth phase (eighth session): the same lever again. The 6-block model grown to 8
+# blocks, then the fourth phase's settings for 4,000 steps (what fitted the session's time).
+FIFTH: tuple[Phase, ...] = (
+    dataclasses.replace(FOURTH[0], until=23387 + 4000, anneal_steps=4000, layers=8),
+)
+
 #: Everything `python main.py train` replays: the first generation, then the second.
-RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD + FOURTH
+RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD + FOURTH + FIFTH
 
 
 def phase_start(phases: Sequence[Phase], index: int) -> int:
