@@ -1,4 +1,10 @@
-"""Creates the 3D view after the window first shows: pyvista/VTK take seconds to import."""
+"""Creates the 3D view after the window first shows: pyvista/VTK take seconds to import.
+
+Only the Qt-free part (pyvista, VTK's renderer) is imported on a worker. The Qt bindings'
+modules (PySide6.QtOpenGL*, pyvistaqt's QObject classes, VTK's Qt interactor) are imported
+on the GUI thread when the view is built, about 0.1 s: a Qt-linked library's first import off
+the GUI thread once corrupted the heap (pymeshlab, see tests/desktop/conftest.py), and the
+binding's type set-up is not meant to race the GUI thread's event loop."""
 
 from __future__ import annotations
 
@@ -13,8 +19,19 @@ from desktop.workers import FunctionWorker
 log = logging.getLogger(__name__)
 
 
+#: Imported off the GUI thread: slow, and free of Qt (tests/desktop/test_viewer_host.py).
+RENDERER_MODULES = ("pyvista", "pyvista.plotting", "vtkmodules.vtkRenderingOpenGL2")
+
+
+def import_renderer() -> None:
+    """The slow, Qt-free imports of the 3D view (about a second on two cores)."""
+    for name in RENDERER_MODULES:
+        importlib.import_module(name)
+
+
 class ViewerHost(QObject):
-    """Imports the viewer module on a worker, then builds the Viewer on the GUI thread."""
+    """Imports the renderer on a worker, then the viewer module and the Viewer on the GUI
+    thread."""
 
     ready = Signal(object)  # the Viewer
 
@@ -29,7 +46,7 @@ class ViewerHost(QObject):
         """Called once after the first paint; the window stays live meanwhile."""
         if self.w.viewer is not None or self._import is not None:
             return
-        worker = FunctionWorker(lambda: importlib.import_module("desktop.viewer"), "viewer-import")
+        worker = FunctionWorker(import_renderer, "viewer-import")
         worker.finished.connect(self.ensure)  # on failure too: ensure() retries here, loudly
         self._import = worker.start()
 
@@ -38,7 +55,7 @@ class ViewerHost(QObject):
         w = self.w
         if w.viewer is not None or w.closing:
             return w.viewer
-        from desktop.viewer import Viewer
+        from desktop.viewer import Viewer  # its Qt modules: here, on the GUI thread
 
         was_active, focused = w.isActiveWindow(), w.focusWidget()
         viewer = Viewer(w)
