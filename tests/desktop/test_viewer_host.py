@@ -35,3 +35,29 @@ def test_the_worker_imports_no_qt_module_and_the_gui_thread_the_rest():
     assert out[0] == "worker: []"
     gui = out[1]
     assert "PySide6.QtOpenGLWidgets" in gui and "'pyvistaqt'" in gui  # what the worker left
+
+
+def test_view_host_hands_the_worker_the_qt_free_import(qapp, monkeypatch):
+    """What start_import runs off the GUI thread is import_renderer, not the viewer module."""
+    from PySide6.QtCore import QObject
+
+    from desktop import viewer_host
+
+    started = []
+
+    class Recorder:
+        def __init__(self, fn, name):
+            started.append((fn, name))
+            self.finished = self
+
+        def connect(self, slot):
+            pass
+
+        def start(self):
+            return self
+
+    monkeypatch.setattr(viewer_host, "FunctionWorker", Recorder)
+    window = QObject()
+    window.viewer = None
+    viewer_host.ViewerHost(window, None, None).start_import()
+    assert started == [(viewer_host.import_renderer, "viewer-import")]
