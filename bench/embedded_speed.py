@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.embedded import RESOURCE_DIR, generate, load_from
+from engine.embedded import RESOURCE_DIR, generate, load_from, text_conditioning
 
 
 def main() -> int:
@@ -40,12 +40,12 @@ def main() -> int:
     n = d.n_points
     x = torch.randn(2, 6, n)
     t = torch.full((2,), 500)
-    cond = torch.nn.functional.normalize(torch.randn(2, emb.encoder.dim), dim=1)
     with torch.no_grad():
+        cond = text_conditioning(emb.encoder, emb.model, [args.prompt] * 2)
         calls = []
         for _ in range(5):
             s = time.perf_counter()
-            emb.model(x, t, cond)
+            emb.model(x, t, **cond)
             calls.append(time.perf_counter() - s)
     print(
         f"one guided network call (batch 2 x {n} points): {statistics.median(calls) * 1e3:.0f} ms"

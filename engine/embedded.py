@@ -84,6 +84,16 @@ def read_weights(
     return parts
 
 
+def text_conditioning(encoder: nn.Module, model: nn.Module, prompts: list[str]) -> dict:
+    """The conditioning tensors `model` takes for `prompts`: {"embeddings": (B, D)}, plus
+    {"phrases": (B, P, D)} for a model with phrase attention. The one place that decides it,
+    so training, the app and the benches condition alike."""
+    cond = {"embeddings": encoder.encode(list(prompts))}
+    if getattr(model.config, "phrase_tokens", 0):
+        cond["phrases"] = encoder.encode_phrases(list(prompts))
+    return cond
+
+
 def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
     """Both networks with random weights, shaped as the config says."""
     from engine.models import build_model
@@ -98,6 +108,7 @@ def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:
         n_ctx=m["n_ctx"],
         clip_dim=m["clip_dim"],
         token_cond=bool(m.get("token_cond", True)),
+        phrase_tokens=int(m.get("phrase_tokens", 0)),
     )
     e = config["encoder"]
     enc = TextEncoder(
@@ -201,13 +212,13 @@ def generate(
     d = emb.defaults
     n = n_points or d.n_points
     with torch.no_grad():
-        cond = emb.encoder.encode(list(prompts))  # (B, D)
+        cond = text_conditioning(emb.encoder, emb.model, list(prompts))
     stage = Stage(
         name="base",
         model=emb.model,
         schedule=NoiseSchedule.from_name(d.schedule),
         n_points=n,
-        cond={"embeddings": cond},
+        cond=cond,
         guidance=d.guidance if guidance is None else guidance,
         steps=steps or d.steps,
         sigma_min=d.sigma_min,

@@ -14,7 +14,7 @@ def builtin_stages(
     route: RouteSpec, request: GenerationRequest, *, store=None, prepared=None
 ) -> tuple[list[Stage], list[str]]:
     """Encode the prompt with the built-in text encoder; unknown words become a notice."""
-    from engine.embedded import load_embedded
+    from engine.embedded import load_embedded, text_conditioning
 
     emb = load_embedded(device=request.device)
     known, unknown = emb.encoder.analyse(request.prompt)
@@ -37,7 +37,8 @@ def builtin_stages(
             f"it left out: {', '.join(dropped)}."
         )
     with torch.no_grad():
-        cond = {"embeddings": emb.encoder.encode([request.prompt]).float().cpu()}
+        cond = text_conditioning(emb.encoder, emb.model, [request.prompt])
+        cond = {k: v.float().cpu() for k, v in cond.items()}
     spec = route.stages[0]
     n_points = emb.defaults.n_points
     if getattr(emb.model, "config", None) is not None and emb.model.config.n_ctx != n_points:

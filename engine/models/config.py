@@ -33,6 +33,9 @@ class ModelConfig:
     output_channels: int = 12  # 6 epsilon channels + 6 learned-range variance channels
     time_token_cond: bool = True  # time embedding as a prepended token (else added to points)
     token_cond: bool = True  # CLIP vector as a prepended token (else added to points)
+    # built-in model only (0 in every official config): conditioning phrase vectors (B, P, D)
+    # that the points attend to after every block, besides the one vector added to them
+    phrase_tokens: int = 0
     cond_drop_prob: float = 0.0  # training-only probability of zeroing the conditioning
     init_scale: float = 0.25  # std multiplier of the backbone initialisation
     clip_dim: int = 768  # CLIP vector size (vector models) or grid channels (grid models)
@@ -48,6 +51,8 @@ class ModelConfig:
             raise ValueError(
                 f"unknown architecture {self.arch!r}; known: {', '.join(ARCHITECTURES)}"
             )
+        if not isinstance(self.phrase_tokens, int) or self.phrase_tokens < 0:
+            raise ValueError(f"phrase_tokens must be >= 0, got {self.phrase_tokens!r}")
         for name in ("width", "layers", "heads", "n_ctx", "clip_dim", "cond_ctx"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

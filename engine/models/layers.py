@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -98,9 +99,16 @@ class Transformer(nn.Module):
             ResidualBlock(width, heads, init_scale) for _ in range(layers)
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.resblocks:
+    def forward(
+        self,
+        x: torch.Tensor,
+        after_block: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """`after_block(i, x)` runs after block i (the built-in model's phrase attention)."""
+        for i, block in enumerate(self.resblocks):
             x = block(x)
+            if after_block is not None:
+                x = after_block(i, x)
         return x
 
 

@@ -149,12 +149,27 @@ class TextEncoder(nn.Module):
 
     def _bag(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Sum of word vectors; words after "with" come from the second table (the part)."""
+        first, second = self._bag_sums(ids, mask)
+        return F.normalize(first + second, dim=-1)  # (B, D)
+
+    def _bag_sums(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, D) sums of the words before "with" (first table) and after it (second table)."""
         with_id = self._ids.get("with", -1)
         after = torch.cumsum((ids == with_id).long(), dim=1) > 0  # (B, L)
         keep = mask & (ids != with_id)
         first = self.token_embed(ids * (keep & ~after))  # (B, L, D); id 0 rows are zero
         second = self.part_embed(ids * (keep & after))
-        return F.normalize((first + second).sum(1), dim=-1)  # (B, D)
+        return first.sum(1), second.sum(1)
+
+    def encode_phrases(self, prompts: list[str]) -> torch.Tensor:
+        """Prompts -> (B, 2, D): the main phrase's and the part phrase's vectors, each
+        L2-normalised on its own (zero for a prompt without "with"). Bag encoder only."""
+        if self.config.mode != "bag":
+            raise ValueError("phrase vectors need the bag-of-words encoder")
+        ids, mask = self.tokenize(list(prompts))
+        device = self.token_embed.weight.device
+        first, second = self._bag_sums(ids.to(device), mask.to(device))
+        return torch.stack([F.normalize(first, dim=-1), F.normalize(second, dim=-1)], dim=1)
 
     def encode(self, prompts: list[str]) -> torch.Tensor:
         """Prompts -> (B, D) L2-normalised vectors on the encoder's device."""

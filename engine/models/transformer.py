@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from engine.models.config import ModelConfig
-from engine.models.layers import MLP, Transformer, timestep_embedding
+from engine.models.layers import MLP, CrossAttention, Transformer, timestep_embedding
 
 
 def check_shape(name: str, tensor: torch.Tensor | None, shape: tuple[int | None, ...]) -> None:
@@ -61,7 +62,10 @@ class PointDiffusionTransformer(nn.Module):
         return self.time_embed(emb)  # (B, W)
 
     def _forward_with_cond(
-        self, x: torch.Tensor, cond: list[tuple[torch.Tensor, bool]]
+        self,
+        x: torch.Tensor,
+        cond: list[tuple[torch.Tensor, bool]],
+        after_block: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """cond: (embedding, as_token) pairs; (B, W) or (B, T, W) tokens are prepended in order,
         non-token (B, W) embeddings are added to every point token first."""
@@ -72,7 +76,7 @@ class PointDiffusionTransformer(nn.Module):
         tokens = [emb if emb.ndim == 3 else emb[:, None] for emb, as_token in cond if as_token]
         n_prefix = sum(tok.shape[1] for tok in tokens)
         h = torch.cat([*tokens, h], dim=1) if tokens else h  # (B, n_prefix + N, W)
-        h = self.ln_post(self.backbone(self.ln_pre(h)))
+        h = self.ln_post(self.backbone(self.ln_pre(h), after_block))
         h = self.output_proj(h[:, n_prefix:])  # (B, N, C_out)
         return h.permute(0, 2, 1)  # (B, C_out, N)
 
@@ -84,26 +88,76 @@ class PointDiffusionTransformer(nn.Module):
         return emb * keep.view(-1, *([1] * (emb.ndim - 1))).to(emb.dtype)
 
 
+class PhraseAttention(nn.Module):
+    """Every token attends to the prompt's phrase vectors; the output projection starts at
+    zero, so adding it to a trained model changes nothing until training uses it."""
+
+    def __init__(self, width: int, heads: int, init_scale: float) -> None:
+        super().__init__()
+        self.ln = nn.LayerNorm(width)
+        self.attn = CrossAttention(width, heads, init_scale)
+        with torch.no_grad():
+            self.attn.c_proj.weight.zero_()
+            self.attn.c_proj.bias.zero_()
+
+    def forward(self, h: torch.Tensor, phrases: torch.Tensor) -> torch.Tensor:
+        return h + self.attn(self.ln(h), phrases)  # (B, L, W); phrases (B, P, W)
+
+
 class CLIPImagePointDiffusionTransformer(PointDiffusionTransformer):
-    """Conditioned on one L2-normalised vector (CLIP text/image, or the embedded text encoder)."""
+    """Conditioned on one L2-normalised vector (CLIP text/image, or the embedded text encoder).
+
+    With config.phrase_tokens = P > 0 (the built-in model only) it also takes `phrases`
+    (B, P, D): one vector per phrase of the prompt ("a white vase" | "with a purple neck"),
+    which every token attends to after each block. One summed vector added to every point
+    makes each point untangle which colour word is its own; attention lets a point pick the
+    phrase of the part it lies on."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.clip_embed = nn.Linear(config.clip_dim, config.width)
+        if config.phrase_tokens:
+            self.phrase_embed = nn.Linear(config.clip_dim, config.width)
+            # which phrase a token is (main, part): tells them apart when their words agree
+            self.phrase_kind = nn.Parameter(torch.zeros(config.phrase_tokens, config.width))
+            self.phrase_attn = nn.ModuleList(
+                PhraseAttention(config.width, config.heads, config.init_scale)
+                for _ in range(config.layers)
+            )
 
     def forward(
-        self, x: torch.Tensor, t: torch.Tensor, embeddings: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        embeddings: torch.Tensor | None = None,
+        phrases: torch.Tensor | None = None,
     ) -> torch.Tensor:
         b = self.check_inputs(x, t)
+        cfg = self.config
         if embeddings is None:  # unconditional
-            embeddings = torch.zeros(b, self.config.clip_dim, device=x.device)
-        check_shape("embeddings", embeddings, (b, self.config.clip_dim))
-        emb = self._drop_cond(embeddings.to(self.clip_embed.weight.dtype))
-        c = self.clip_embed(emb * math.sqrt(self.config.clip_dim))  # (B, W)
+            embeddings = torch.zeros(b, cfg.clip_dim, device=x.device)
+        check_shape("embeddings", embeddings, (b, cfg.clip_dim))
+        dtype = self.clip_embed.weight.dtype
+        if not cfg.phrase_tokens:
+            if phrases is not None:
+                raise ValueError("this model takes no phrases (config.phrase_tokens is 0)")
+            emb = self._drop_cond(embeddings.to(dtype))
+            after = None
+        else:
+            if phrases is None:  # unconditional, like a zero vector
+                phrases = torch.zeros(b, cfg.phrase_tokens, cfg.clip_dim, device=x.device)
+            check_shape("phrases", phrases, (b, cfg.phrase_tokens, cfg.clip_dim))
+            # one dropout draw for both, so a dropped row is unconditional in both paths
+            both = self._drop_cond(torch.cat([embeddings[:, None], phrases], 1).to(dtype))
+            emb, phr = both[:, 0], both[:, 1:]
+            kv = self.phrase_embed(phr * math.sqrt(cfg.clip_dim)) + self.phrase_kind  # (B,P,W)
+
+            def after(i: int, h: torch.Tensor) -> torch.Tensor:
+                return self.phrase_attn[i](h, kv)
+
+        c = self.clip_embed(emb * math.sqrt(cfg.clip_dim))  # (B, W)
         temb = self._time_embed(t)
-        return self._forward_with_cond(
-            x, [(c, self.config.token_cond), (temb, self.config.time_token_cond)]
-        )
+        return self._forward_with_cond(x, [(c, cfg.token_cond), (temb, cfg.time_token_cond)], after)
 
 
 class _GridMixin(nn.Module):

@@ -94,6 +94,7 @@ def config_json(ckpt: dict, defaults: dict | None = None) -> dict:
             "n_ctx": 1024,
             "clip_dim": cfg.cond_dim,
             "token_cond": cfg.token_cond,
+            "phrase_tokens": cfg.phrase_tokens,
         },
         "encoder": {
             "vocab": list(ckpt["vocab"]),

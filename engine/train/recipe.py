@@ -38,6 +38,7 @@ class Overrides:
     max_sigma: float | None = None  # train only noise levels up to this sigma (0 = all)
     part_balance: float | None = None  # each part of an object weighs the same (0 = off)
     layers: int | None = None  # deepen the transformer to this many blocks (trainer.grow_layers)
+    phrase_tokens: int | None = None  # add phrase attention (trainer.use_phrase_attention)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +127,17 @@ SIXTH: tuple[Phase, ...] = (
     dataclasses.replace(FIFTH[0], until=27387 + 3000, anneal_steps=3000, layers=10),
 )
 
+# The seventh phase (eleventh session): phrase attention. Depth had not moved the named part's
+# colour (it takes the main colour or a blend), so the points now also attend to the prompt's
+# two phrase vectors after every block (trainer.use_phrase_attention; starts as the identity),
+# with objects 70 % of each batch and a slightly higher learning rate for the new weights.
+SEVENTH: tuple[Phase, ...] = (
+    dataclasses.replace(
+        SIXTH[0], until=30387 + 2000, anneal_steps=2000, composite_prob=0.7, lr=3e-4,
+        phrase_tokens=2,
+    ),
+)  # fmt: skip
+
 #: Everything `python main.py train` replays: the first generation, then the second.
 RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD + FOURTH + FIFTH + SIXTH
 
@@ -162,6 +174,8 @@ def apply_overrides(state: trainer.TrainState, phase: Overrides, start: int) -> 
     state.config = dataclasses.replace(state.config, **changes)
     if phase.layers is not None:  # grow_layers does nothing once the depth is reached
         trainer.grow_layers(state, phase.layers)  # before a restart from the EMA weights
+    if phase.phrase_tokens is not None:  # likewise a no-op once the model has it
+        trainer.use_phrase_attention(state, phase.phrase_tokens)
     if phase.additive_cond and state.config.token_cond:
         trainer.use_additive_cond(state)
     if phase.restart_from_ema and state.step == start:  # once, at the phase's first step

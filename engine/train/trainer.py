@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.diffusion import ChannelScaling, NoiseSchedule
+from engine.embedded import text_conditioning
 from engine.fileio import atomic_path
 from engine.models import build_model
 from engine.models.text_encoder import TextEncoder, TextEncoderConfig
@@ -48,6 +49,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     cond_drop_prob: float = 0.1  # classifier-free dropout (zero text vector)
     token_cond: bool = True  # text vector as a prepended token (official) or added to points
+    phrase_tokens: int = 0  # phrase vectors the points attend to (ModelConfig.phrase_tokens)
     # per-sample weight min(1 + 1/SNR(t), cap) on the epsilon MSE (1 = plain epsilon MSE).
     # Plain epsilon MSE barely rewards using the text: a set model reads a cloud's colour and
     # rough shape off its own noisy points except at high noise, where epsilon errors are tiny.
@@ -151,6 +153,7 @@ def build_net(
         clip_dim=config.cond_dim,
         cond_drop_prob=config.cond_drop_prob,
         token_cond=config.token_cond,
+        phrase_tokens=config.phrase_tokens,
     )
     enc_cfg = TextEncoderConfig(
         vocab=tuple(vocab or vocabulary(config.generation)),
@@ -190,10 +193,10 @@ def loss_on_batch(
     Channels 6-11 (learned variance) are left out of the loss: their output weights start at
     zero and get no gradient, so they stay zero (the Karras samplers never read them)."""
     model = net["model"]
-    cond = net["encoder"].encode(captions)  # (B, D)
+    cond = text_conditioning(net["encoder"], model, captions)  # embeddings (B, D), phrases
     set_points(model, x_data.shape[2])
     return diffusion_loss(
-        lambda xt, t: model(xt, t, cond),
+        lambda xt, t: model(xt, t, **cond),
         schedule,
         x_data,
         gen,
@@ -398,8 +401,47 @@ def grow_layers(state: TrainState, layers: int) -> None:
     ema_blocks = state.ema["model"].backbone.resblocks
     for block in blocks[old:]:
         ema_blocks.append(copy.deepcopy(block).eval().requires_grad_(False))
+    if cfg.phrase_tokens:  # each new block gets its phrase attention, at zero too
+        from engine.models.transformer import PhraseAttention
+
+        for _ in range(layers - old):
+            adapter = PhraseAttention(cfg.width, cfg.heads, cfg.init_scale)
+            state.net["model"].phrase_attn.append(adapter)
+            state.ema["model"].phrase_attn.append(
+                copy.deepcopy(adapter).eval().requires_grad_(False)
+            )
     for net in (state.net, state.ema):
         net["model"].config = dataclasses.replace(net["model"].config, layers=layers)
+    restart_optimizer(state)
+
+
+def use_phrase_attention(state: TrainState, phrases: int = 2) -> None:
+    """Give the text model phrase attention (ModelConfig.phrase_tokens) without changing what
+    it computes: every block's attention to the phrase vectors has its output projection at
+    zero, so the new network's predictions are the old one's until training moves them.
+    The same new weights in the trained and EMA networks; the optimizer restarts."""
+    from engine.models.transformer import CLIPImagePointDiffusionTransformer
+
+    if state.config.kind != "base" or state.config.enc_mode != "bag":
+        raise ValueError("phrase attention needs the text model with the bag-of-words encoder")
+    if state.config.phrase_tokens == phrases:
+        return
+    if state.config.phrase_tokens:
+        raise ValueError("the model already has phrase attention of another size")
+    state.config = dataclasses.replace(state.config, phrase_tokens=phrases)
+    torch.manual_seed(state.config.seed + 5)
+    old = state.net["model"]
+    fresh = CLIPImagePointDiffusionTransformer(
+        dataclasses.replace(old.config, phrase_tokens=phrases)
+    )
+    new_keys = {k: v for k, v in fresh.state_dict().items() if k not in old.state_dict()}
+    for net in (state.net, state.ema):
+        model = CLIPImagePointDiffusionTransformer(
+            dataclasses.replace(net["model"].config, phrase_tokens=phrases)
+        )
+        model.load_state_dict({**net["model"].state_dict(), **new_keys}, strict=True)
+        model.train(net is state.net).requires_grad_(net is state.net)
+        net["model"] = model
     restart_optimizer(state)
 
 
@@ -431,6 +473,7 @@ def state_from_export(folder: Path, **changes: object) -> TrainState:
         heads=m["heads"],
         cond_dim=m["clip_dim"],
         token_cond=bool(m["token_cond"]),
+        phrase_tokens=int(m.get("phrase_tokens", 0)),
         enc_mode=e["mode"],
         enc_width=e["width"],
         enc_layers=e["layers"],
