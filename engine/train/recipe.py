@@ -139,7 +139,7 @@ SEVENTH: tuple[Phase, ...] = (
 )  # fmt: skip
 
 #: Everything `python main.py train` replays: the first generation, then the second.
-RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD + FOURTH + FIFTH + SIXTH
+RECIPE: tuple[Phase, ...] = SHIPPED + SECOND + THIRD + FOURTH + FIFTH + SIXTH + SEVENTH
 
 
 def phase_start(phases: Sequence[Phase], index: int) -> int:
