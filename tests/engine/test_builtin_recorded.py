@@ -1,6 +1,7 @@
 """The built-in model's output for a fixed prompt and seed, recorded from the shipped weights:
 refactors of the request path must leave it bit for bit (to float32 rounding) the same.
-Re-recorded when the weights change (text model step 32,387, 10 blocks with phrase attention; upsampler step 3,256)."""
+Re-recorded when the weights change (text model step 32,387, 10 blocks with phrase
+attention; upsampler step 3,256)."""
 
 from __future__ import annotations
 
