@@ -88,10 +88,10 @@ def text_conditioning(encoder: nn.Module, model: nn.Module, prompts: list[str]) 
     """The conditioning tensors `model` takes for `prompts`: {"embeddings": (B, D)}, plus
     {"phrases": (B, P, D)} for a model with phrase attention. The one place that decides it,
     so training, the app and the benches condition alike."""
-    cond = {"embeddings": encoder.encode(list(prompts))}
-    if getattr(model.config, "phrase_tokens", 0):
-        cond["phrases"] = encoder.encode_phrases(list(prompts))
-    return cond
+    if not getattr(model.config, "phrase_tokens", 0):
+        return {"embeddings": encoder.encode(list(prompts))}
+    vectors, phrases = encoder.encode_with_phrases(list(prompts))
+    return {"embeddings": vectors, "phrases": phrases}
 
 
 def build_from_config(config: dict) -> tuple[nn.Module, nn.Module]:

@@ -164,12 +164,19 @@ class TextEncoder(nn.Module):
     def encode_phrases(self, prompts: list[str]) -> torch.Tensor:
         """Prompts -> (B, 2, D): the main phrase's and the part phrase's vectors, each
         L2-normalised on its own (zero for a prompt without "with"). Bag encoder only."""
+        return self.encode_with_phrases(prompts)[1]
+
+    def encode_with_phrases(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """encode(prompts) and encode_phrases(prompts) from one tokenization and lookup."""
+        if isinstance(prompts, str) or not prompts:
+            raise TypeError("prompts must be a non-empty list of strings")
         if self.config.mode != "bag":
             raise ValueError("phrase vectors need the bag-of-words encoder")
         ids, mask = self.tokenize(list(prompts))
         device = self.token_embed.weight.device
         first, second = self._bag_sums(ids.to(device), mask.to(device))
-        return torch.stack([F.normalize(first, dim=-1), F.normalize(second, dim=-1)], dim=1)
+        phrases = torch.stack([F.normalize(first, dim=-1), F.normalize(second, dim=-1)], dim=1)
+        return F.normalize(first + second, dim=-1), phrases
 
     def encode(self, prompts: list[str]) -> torch.Tensor:
         """Prompts -> (B, D) L2-normalised vectors on the encoder's device."""

@@ -430,16 +430,15 @@ def use_phrase_attention(state: TrainState, phrases: int = 2) -> None:
         raise ValueError("the model already has phrase attention of another size")
     state.config = dataclasses.replace(state.config, phrase_tokens=phrases)
     torch.manual_seed(state.config.seed + 5)
-    old = state.net["model"]
     fresh = CLIPImagePointDiffusionTransformer(
-        dataclasses.replace(old.config, phrase_tokens=phrases)
-    )
-    new_keys = {k: v for k, v in fresh.state_dict().items() if k not in old.state_dict()}
+        dataclasses.replace(state.net["model"].config, phrase_tokens=phrases)
+    )  # its phrase weights go to both networks; the rest comes from each one
     for net in (state.net, state.ema):
-        model = CLIPImagePointDiffusionTransformer(
-            dataclasses.replace(net["model"].config, phrase_tokens=phrases)
-        )
-        model.load_state_dict({**net["model"].state_dict(), **new_keys}, strict=True)
+        model = copy.deepcopy(fresh)
+        model.config = dataclasses.replace(net["model"].config, phrase_tokens=phrases)
+        missing, unexpected = model.load_state_dict(net["model"].state_dict(), strict=False)
+        if unexpected or not all(k.startswith("phrase_") for k in missing):
+            raise ValueError(f"not a model phrase attention extends: {unexpected or missing}")
         model.train(net is state.net).requires_grad_(net is state.net)
         net["model"] = model
     restart_optimizer(state)
